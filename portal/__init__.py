@@ -1,0 +1,1 @@
+"""The posting-declaration portal."""

@@ -1,0 +1,84 @@
+"""The ASGI application: ``create_app()`` wires routes, the database, Redis and error handling."""
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as redis
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig
+
+from portal import idempotency, logs
+from portal.db import create_pool, provide_transaction
+from portal.declarations.api import DeclarationController
+from portal.errors import EXCEPTION_HANDLERS
+from portal.health import MetricsController, health, ping
+from portal.operators.auth import provide_operator
+from portal.operators.drivers.api import DriverController
+from portal.operators.vehicles.api import VehicleController
+from portal.settings import Settings, get_settings
+
+API_DESCRIPTION = """
+Posting declarations for road transport drivers (Directive (EU) 2020/1057).
+
+The operator endpoints are those of the official public interface: same paths, field
+names, status codes and pagination. Authenticate with the headers `x-api-key` and
+`x-operator-id`. Every POST accepts an `Idempotency-Key` header.
+"""
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Posting declaration portal",
+        version="1",
+        description=API_DESCRIPTION,
+        path="/schema",
+        render_plugins=[RedocRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "apiKey": SecurityScheme(type="apiKey", name="x-api-key", security_scheme_in="header"),
+                "operatorId": SecurityScheme(type="apiKey", name="x-operator-id", security_scheme_in="header"),
+            }
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    if not settings.database_url or not settings.redis_url:
+        raise RuntimeError("DATABASE_URL and REDIS_URL must be set: `portal serve` sets them for its embedded servers")
+    logs.configure(settings.log_level, as_json=settings.log_json)
+
+    @asynccontextmanager
+    async def connections(app: Litestar) -> AsyncGenerator[None, None]:
+        app.state.db_pool = await create_pool(
+            settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
+        app.state.redis = redis.from_url(settings.redis_url)
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            await app.state.db_pool.close()
+
+    operator_api = Router(
+        path="/",
+        route_handlers=[DriverController, VehicleController, DeclarationController],
+        dependencies={"operator": Provide(provide_operator)},
+        security=[{"apiKey": [], "operatorId": []}],
+    )
+    return Litestar(
+        route_handlers=[operator_api, ping, health, MetricsController],
+        dependencies={"db": Provide(provide_transaction)},
+        lifespan=[connections],
+        exception_handlers={**EXCEPTION_HANDLERS, idempotency.Replay: idempotency.replay_handler},
+        before_request=idempotency.before_request,
+        after_request=idempotency.after_request,
+        middleware=[PrometheusConfig(app_name="portal", group_path=True).middleware],
+        openapi_config=_openapi(),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )

@@ -1,0 +1,113 @@
+"""The ``portal`` command: serve, worker, migrate, admin."""
+
+import asyncio
+import subprocess
+import sys
+import warnings
+
+import click
+import msgspec
+
+from portal.settings import Settings, export_for_children, get_settings
+
+# pgserver asks platformdirs for a runtime folder, which warns where XDG_RUNTIME_DIR is unset.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except msgspec.ValidationError as problem:
+        raise click.UsageError(f"bad setting in the environment: {problem}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """The posting-declaration portal.
+
+    Settings come from environment variables: DATABASE_URL and REDIS_URL (unset: the portal
+    starts its own PostgreSQL and Redis under PORTAL_DATA_DIR, default ./var), PORTAL_HOST,
+    PORTAL_PORT, PORTAL_PUBLIC_URL, PORTAL_LOG_LEVEL, PORTAL_LOG_JSON and others listed in
+    portal/settings.py.
+    """
+
+
+@main.command()
+@click.option("--host", help="address to listen on [default: PORTAL_HOST or 127.0.0.1]")
+@click.option("--port", type=click.IntRange(1, 65535), help="port [default: PORTAL_PORT or 8000]")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="server processes")
+@click.option("--demo", is_flag=True, help="create a demo operator with a driver and plates, and print its API key")
+@click.option("--no-worker", is_flag=True, help="do not start the background worker process")
+def serve(host: str | None, port: int | None, workers: int, demo: bool, no_worker: bool) -> None:
+    """Run the portal and its background worker until interrupted (Ctrl-C).
+
+    Without DATABASE_URL/REDIS_URL it starts private PostgreSQL and Redis processes under
+    the data folder, applies migrations, and stops them on exit; the data stays for next time.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    from portal.db import migrate
+    from portal.demo import prepare_demo
+    from portal.embedded import services_for
+
+    settings = _settings()
+    settings = msgspec.structs.replace(settings, host=host or settings.host, port=port or settings.port)
+    with services_for(settings.database_url, settings.redis_url, settings.data_dir) as (database_url, redis_url):
+        settings = msgspec.structs.replace(settings, database_url=database_url, redis_url=redis_url)
+        export_for_children(settings)
+        asyncio.run(migrate(database_url))
+        demo_operator = asyncio.run(prepare_demo(database_url)) if demo else None
+        worker = None if no_worker else subprocess.Popen([sys.executable, "-m", "portal", "worker"])  # noqa: S603
+        click.echo(f"Portal:            {settings.base_url}")
+        click.echo(f"API documentation: {settings.base_url}/schema  (Swagger UI: /schema/swagger)")
+        if demo_operator:
+            operator_id, api_key = demo_operator
+            click.echo(f"Demo operator:     operatorId {operator_id}")
+            click.echo(f"Demo API key:      {api_key}")
+            click.echo(
+                f"Try:               curl -H 'x-api-key: {api_key}' -H 'x-operator-id: {operator_id}'"
+                f" '{settings.base_url}/drivers?limit=10'"
+            )
+        try:
+            Granian(
+                "portal.app:create_app",
+                factory=True,
+                interface=Interfaces.ASGI,
+                address=settings.host,
+                port=settings.port,
+                workers=workers,
+                log_access=False,
+            ).serve()
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(30)
+
+
+@main.command()
+def worker() -> None:
+    """Run the background worker (jobs and periodic housekeeping) until interrupted."""
+    from portal.embedded import services_for
+    from workers.main import run
+
+    settings = _settings()
+    with services_for(settings.database_url, settings.redis_url, settings.data_dir) as (database_url, redis_url):
+        run(msgspec.structs.replace(settings, database_url=database_url, redis_url=redis_url))
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """Apply the database migrations that are not applied yet."""
+    from portal.db import migrate
+    from portal.embedded import services_for
+
+    settings = _settings()
+    with services_for(settings.database_url, "-", settings.data_dir) as (database_url, _):
+        applied = asyncio.run(migrate(database_url))
+    click.echo("applied: " + ", ".join(applied) if applied else "the database is up to date")
+
+
+from portal.admin import admin  # noqa: E402  (the admin group registers itself below)
+
+main.add_command(admin)

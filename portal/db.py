@@ -1,0 +1,91 @@
+"""PostgreSQL access: the pool, its codecs, the per-request transaction, and migrations."""
+
+import importlib.resources
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from portal import idempotency
+
+# Any advisory-lock number will do, as long as every migrating process uses the same one.
+_MIGRATION_LOCK = 0x706F7274616C
+
+
+def _encode_json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    # Codecs are per connection, so they are set here, for every connection the pool opens.
+    for json_type in ("json", "jsonb"):
+        await connection.set_type_codec(
+            json_type, schema="pg_catalog", encoder=_encode_json, decoder=msgspec.json.decode, format="text"
+        )
+
+
+async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        # UTC everywhere: "today" for expiry and submission is the UTC date.
+        server_settings={"timezone": "UTC", "application_name": "portal"},
+    )
+    assert pool is not None
+    return pool
+
+
+async def provide_transaction(
+    state: State, request: Request[Any, Any, Any]
+) -> AsyncGenerator[asyncpg.Connection, None]:
+    """One transaction per request, committed before the response is sent.
+
+    Litestar closes this generator after the handler returns and before the status line goes
+    out, so a failed commit becomes an error answer, never a 2xx for lost work. An exception
+    raised by the handler is thrown in here and rolls everything back, the idempotency claim too.
+    """
+    pool: asyncpg.Pool = state.db_pool
+    async with pool.acquire() as connection, connection.transaction():
+        await idempotency.claim(connection, request)
+        yield connection
+        await idempotency.remember(connection, request)
+
+
+def _migrations() -> list[tuple[str, str]]:
+    folder = importlib.resources.files("schemas") / "migrations"
+    files = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".sql"))
+    return [(name.removesuffix(".sql"), (folder / name).read_text()) for name in files]
+
+
+async def migrate(database_url: str) -> list[str]:
+    """Apply the SQL files of ``schemas/migrations`` not yet applied, in name order; return their names."""
+    connection = await asyncpg.connect(database_url)
+    applied: list[str] = []
+    try:
+        async with connection.transaction():
+            # Several processes may start at once (server workers, test workers): one migrates.
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {row["version"] for row in await connection.fetch("SELECT version FROM schema_migrations")}
+            for version, sql in _migrations():
+                if version in done:
+                    continue
+                await connection.execute(sql)
+                await connection.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
+                applied.append(version)
+    finally:
+        await connection.close()
+    return applied
+
+
+# The request's connection, inside its transaction: handlers declare ``db: Db``.
+Db = NamedDependency[asyncpg.Connection]

@@ -1,0 +1,1 @@
+"""Posting declarations: filing, the rules, the lifecycle and the event log."""

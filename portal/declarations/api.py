@@ -1,0 +1,138 @@
+"""``/declarations``: the official interface's declaration endpoints, plus copy (renew)."""
+
+import datetime
+import uuid
+from typing import Annotated
+
+from litestar import Controller, delete, get, post, put
+from litestar.params import JSONBody, PathParameter, QueryParameter
+
+from portal.db import Db
+from portal.declarations import lifecycle, service
+from portal.declarations.repository import STATUSES, DeclarationFilter
+from portal.errors import ApiError
+from portal.operators.auth import CurrentOperator
+from portal.pagination import decode_cursor, next_cursor
+from portal.wire import StrictJSON
+from schemas.base import Limit
+from schemas.declarations import (
+    CopyRequest,
+    Declaration,
+    DeclarationFields,
+    DeclarationPage,
+    Deleted,
+    SubmittedUpdate,
+)
+
+DeclarationId = Annotated[uuid.UUID, PathParameter(description="declarationId")]
+
+
+class DeclarationController(Controller):
+    path = "/declarations"
+    tags = ["Declarations"]
+
+    @get(operation_id="ListDeclarations", summary="List declarations, oldest first")
+    async def list_declarations(
+        self,
+        db: Db,
+        operator: CurrentOperator,
+        limit: Annotated[Limit, QueryParameter(description="page size, 1 to 250")],
+        start_key: Annotated[str | None, QueryParameter(name="startKey")] = None,
+        posting_country: Annotated[str | None, QueryParameter(name="postingCountry", max_length=2)] = None,
+        status: Annotated[
+            str | None, QueryParameter(description="DRAFT, SUBMITTED, WITHDRAWN or EXPIRED, any case")
+        ] = None,
+        driver_id: Annotated[uuid.UUID | None, QueryParameter(name="driverId")] = None,
+        end_date_from: Annotated[datetime.date | None, QueryParameter(name="endDateFrom")] = None,
+        end_date_to: Annotated[datetime.date | None, QueryParameter(name="endDateTo")] = None,
+    ) -> DeclarationPage:
+        if status is not None and status.upper() not in STATUSES:
+            raise ApiError(f"status must be one of {', '.join(STATUSES)}")
+        where = DeclarationFilter(
+            posting_country=posting_country.upper() if posting_country else None,
+            status=status.upper() if status else None,
+            driver_id=driver_id,
+            end_date_from=end_date_from,
+            end_date_to=end_date_to,
+        )
+        items, ids = await service.page(db, operator, decode_cursor(start_key), limit, where)
+        return DeclarationPage(count=len(items), items=items, last_evaluated_key=next_cursor(ids, limit))
+
+    @post(
+        operation_id="CreateDeclaration",
+        dto=StrictJSON[DeclarationFields],
+        return_dto=None,
+        summary="Create a DRAFT",
+    )
+    async def create_declaration(
+        self, db: Db, operator: CurrentOperator, data: JSONBody[DeclarationFields]
+    ) -> Declaration:
+        return await service.create_draft(db, operator, data)
+
+    @get("/{declaration_id:uuid}", operation_id="GetDeclaration")
+    async def get_declaration(self, db: Db, operator: CurrentOperator, declaration_id: DeclarationId) -> Declaration:
+        return await service.read(db, operator, declaration_id)
+
+    @put(
+        "/{declaration_id:uuid}",
+        operation_id="ReplaceDeclaration",
+        dto=StrictJSON[DeclarationFields],
+        return_dto=None,
+        summary="Replace a DRAFT (409 otherwise)",
+    )
+    async def replace_declaration(
+        self,
+        db: Db,
+        operator: CurrentOperator,
+        declaration_id: DeclarationId,
+        data: JSONBody[DeclarationFields],
+    ) -> Declaration:
+        return await service.replace_draft(db, operator, declaration_id, data)
+
+    @delete("/{declaration_id:uuid}", operation_id="DeleteDeclaration", status_code=200, summary="Delete a DRAFT")
+    async def delete_declaration(self, db: Db, operator: CurrentOperator, declaration_id: DeclarationId) -> Deleted:
+        await service.delete_draft(db, operator, declaration_id)
+        return Deleted(message="draft deleted")
+
+    @post(
+        "/{declaration_id:uuid}/submit",
+        operation_id="SubmitDeclaration",
+        status_code=200,
+        summary="Submit a DRAFT: every rule is checked; 409 on an overlapping submitted declaration",
+    )
+    async def submit_declaration(self, db: Db, operator: CurrentOperator, declaration_id: DeclarationId) -> Declaration:
+        return await lifecycle.submit(db, operator, declaration_id)
+
+    @put(
+        "/{declaration_id:uuid}/submit",
+        operation_id="UpdateSubmittedDeclaration",
+        dto=StrictJSON[SubmittedUpdate],
+        return_dto=None,
+        summary="Update a SUBMITTED declaration: end date, types, plates, contact and driver e-mail only",
+    )
+    async def update_submitted_declaration(
+        self,
+        db: Db,
+        operator: CurrentOperator,
+        declaration_id: DeclarationId,
+        data: JSONBody[SubmittedUpdate],
+    ) -> Declaration:
+        return await lifecycle.update_submitted(db, operator, declaration_id, data)
+
+    @post("/{declaration_id:uuid}/withdraw", operation_id="WithdrawDeclaration", status_code=200)
+    async def withdraw_declaration(
+        self, db: Db, operator: CurrentOperator, declaration_id: DeclarationId
+    ) -> Declaration:
+        return await lifecycle.withdraw(db, operator, declaration_id)
+
+    @post(
+        "/{declaration_id:uuid}/copy",
+        operation_id="CopyDeclaration",
+        dto=StrictJSON[CopyRequest],
+        return_dto=None,
+        summary="Renew: a new DRAFT with the same content and a new period",
+    )
+    async def copy_declaration(
+        self, db: Db, operator: CurrentOperator, declaration_id: DeclarationId, data: JSONBody[CopyRequest]
+    ) -> Declaration:
+        return await service.copy(db, operator, declaration_id, data)

@@ -1,0 +1,200 @@
+"""SQL for declarations and their event log, and the mapping between rows and the wire record."""
+
+import datetime
+import uuid
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from schemas.declarations import Declaration, DeclarationFields
+from schemas.drivers import DriverFields
+
+_WIRE = {field.name: field.encode_name for field in msgspec.structs.fields(Declaration)}
+# Fields kept in the ``details`` document; the rest of DeclarationFields have columns.
+DETAIL_FIELDS = tuple(
+    name
+    for name in DeclarationFields.__struct_fields__
+    if name.startswith(("declaration_operation", "declaration_transport", "other_contact", "driver_email"))
+)
+DRIVER_FIELDS = DriverFields.__struct_fields__
+
+_COLUMNS = (
+    "id, operator_id, driver_id, status, version, posting_country, start_date, end_date, plates_passengers,"
+    " plates_light, plates_heavy, details, driver, email_status, submitted_at, updated_at"
+)
+_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 17))
+_ASSIGNMENTS = ", ".join(f"{column.strip()} = ${i}" for i, column in enumerate(_COLUMNS.split(","), start=1))
+
+
+def driver_snapshot(driver: DriverFields) -> dict[str, Any]:
+    """The driver's fields in wire names, as copied into each declaration version."""
+    return msgspec.to_builtins({_WIRE[name]: getattr(driver, name) for name in DRIVER_FIELDS})  # type: ignore[no-any-return]
+
+
+def _row(declaration: Declaration) -> tuple[Any, ...]:
+    d = declaration
+    details = msgspec.to_builtins({_WIRE[name]: getattr(d, name) for name in DETAIL_FIELDS})
+    stored_status = "SUBMITTED" if d.declaration_status == "EXPIRED" else d.declaration_status
+    return (
+        d.declaration_id,
+        d.operator_id,
+        d.driver_id,
+        stored_status,
+        d.declaration_version,
+        d.declaration_posting_country,
+        d.declaration_start_date,
+        d.declaration_end_date,
+        d.declaration_vehicle_plate_number,
+        d.declaration_vehicle_plate_number_light,
+        d.declaration_vehicle_plate_number_heavy,
+        details,
+        driver_snapshot(d),  # type: ignore[arg-type]  # Declaration carries every driver field
+        d.declaration_email_status,
+        d.declaration_submission_date,
+        d.declaration_last_update,
+    )
+
+
+def effective_status(stored: str, end_date: datetime.date, today: datetime.date) -> str:
+    """EXPIRED is a SUBMITTED declaration whose end date has passed, true at every read."""
+    return "EXPIRED" if stored == "SUBMITTED" and end_date < today else stored
+
+
+def to_declaration(row: asyncpg.Record, today: datetime.date) -> Declaration:
+    driver = row["driver"]
+    wire = {
+        **row["details"],
+        **driver,
+        "driverLatinFullName": f"{driver['driverLatinFirstName']} {driver['driverLatinLastName']}",
+        "declarationId": row["id"],
+        "operatorId": row["operator_id"],
+        "driverId": row["driver_id"],
+        "declarationStatus": effective_status(row["status"], row["end_date"], today),
+        "declarationVersion": row["version"],
+        "declarationPostingCountry": row["posting_country"],
+        "declarationStartDate": row["start_date"],
+        "declarationEndDate": row["end_date"],
+        "declarationVehiclePlateNumber": row["plates_passengers"],
+        "declarationVehiclePlateNumberLight": row["plates_light"],
+        "declarationVehiclePlateNumberHeavy": row["plates_heavy"],
+        "declarationEmailStatus": row["email_status"],
+        "declarationSubmissionDate": row["submitted_at"],
+        "declarationLastUpdate": row["updated_at"],
+    }
+    return msgspec.convert(wire, Declaration)
+
+
+async def insert(db: asyncpg.Connection, declaration: Declaration) -> None:
+    await db.execute(f"INSERT INTO declarations ({_COLUMNS}) VALUES ({_PLACEHOLDERS})", *_row(declaration))
+
+
+async def update(db: asyncpg.Connection, declaration: Declaration) -> None:
+    await db.execute(f"UPDATE declarations SET {_ASSIGNMENTS} WHERE id = $1", *_row(declaration))
+
+
+async def delete(db: asyncpg.Connection, declaration_id: uuid.UUID) -> None:
+    await db.execute("DELETE FROM declarations WHERE id = $1", declaration_id)
+
+
+async def fetch(
+    db: asyncpg.Connection, declaration_id: uuid.UUID, operator_id: uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    row: asyncpg.Record | None = await db.fetchrow(
+        f"SELECT {_COLUMNS} FROM declarations WHERE id = $1 AND operator_id = $2{lock}",
+        declaration_id,
+        operator_id,
+    )
+    return row
+
+
+async def fetch_current_of_driver(
+    db: asyncpg.Connection, driver_id: uuid.UUID, today: datetime.date
+) -> list[asyncpg.Record]:
+    """Drafts and not-yet-expired submitted declarations of a driver, locked for a new version."""
+    return await db.fetch(
+        f"SELECT {_COLUMNS} FROM declarations WHERE driver_id = $1"
+        " AND (status = 'DRAFT' OR (status = 'SUBMITTED' AND end_date >= $2)) ORDER BY id FOR UPDATE",
+        driver_id,
+        today,
+    )
+
+
+async def find_overlap(
+    db: asyncpg.Connection,
+    driver_id: uuid.UUID,
+    posting_country: str,
+    start: datetime.date,
+    end: datetime.date,
+    other_than: uuid.UUID,
+) -> uuid.UUID | None:
+    found: uuid.UUID | None = await db.fetchval(
+        "SELECT id FROM declarations WHERE driver_id = $1 AND posting_country = $2 AND status = 'SUBMITTED'"
+        " AND start_date <= $4 AND end_date >= $3 AND id <> $5 ORDER BY id LIMIT 1",
+        driver_id,
+        posting_country,
+        start,
+        end,
+        other_than,
+    )
+    return found
+
+
+async def insert_event(db: asyncpg.Connection, event_id: uuid.UUID, declaration: Declaration, event_type: str) -> None:
+    await db.execute(
+        "INSERT INTO declaration_events (event_id, declaration_id, version, event_type, posting_country, end_date,"
+        " payload) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        event_id,
+        declaration.declaration_id,
+        declaration.declaration_version,
+        event_type,
+        declaration.declaration_posting_country,
+        declaration.declaration_end_date,
+        msgspec.to_builtins(declaration),
+    )
+
+
+class DeclarationFilter(msgspec.Struct, frozen=True, kw_only=True):
+    posting_country: str | None = None
+    status: str | None = None
+    driver_id: uuid.UUID | None = None
+    end_date_from: datetime.date | None = None
+    end_date_to: datetime.date | None = None
+
+
+_STATUS_CONDITIONS = {
+    "DRAFT": "status = 'DRAFT'",
+    "WITHDRAWN": "status = 'WITHDRAWN'",
+    "SUBMITTED": "status = 'SUBMITTED' AND end_date >= $2",
+    "EXPIRED": "status = 'SUBMITTED' AND end_date < $2",
+}
+STATUSES = tuple(_STATUS_CONDITIONS)
+
+
+async def page(
+    db: asyncpg.Connection,
+    operator_id: uuid.UUID,
+    today: datetime.date,
+    after: uuid.UUID | None,
+    limit: int,
+    where: DeclarationFilter,
+) -> list[asyncpg.Record]:
+    conditions = ["operator_id = $1", "($3::uuid IS NULL OR id > $3)"]
+    arguments: list[Any] = [operator_id, today, after, limit + 1]
+    for column, operator, value in (
+        ("posting_country", "=", where.posting_country),
+        ("driver_id", "=", where.driver_id),
+        ("end_date", ">=", where.end_date_from),
+        ("end_date", "<=", where.end_date_to),
+    ):
+        if value is not None:
+            arguments.append(value)
+            conditions.append(f"{column} {operator} ${len(arguments)}")
+    if where.status:
+        conditions.append(_STATUS_CONDITIONS[where.status])
+    sql = (
+        "SELECT id, driver_id, driver, status, posting_country, start_date, end_date, updated_at FROM declarations"
+        f" WHERE {' AND '.join(conditions)} ORDER BY id LIMIT $4"
+    )
+    return await db.fetch(sql, *arguments)

@@ -1,0 +1,63 @@
+"""The demo operator that ``portal serve --demo`` prints, with a driver and plates to file with."""
+
+import datetime
+import uuid
+
+import asyncpg
+
+from portal.operators import repository
+from portal.operators.auth import OperatorPrincipal
+from portal.operators.drivers import service as drivers
+from portal.operators.service import issue_operator_key, register_operator
+from portal.operators.vehicles import service as vehicles
+from schemas.drivers import DriverFields
+from schemas.vehicles import VehicleFields
+
+DEMO_NAME = "Demo Transport sp. z o.o."
+DEMO_COUNTRY = "PL"
+DEMO_KEY_LABEL = "demo"
+
+
+async def prepare_demo(database_url: str) -> tuple[uuid.UUID, str]:
+    """Return the demo operator's id and a fresh API key (earlier demo keys are revoked)."""
+    db = await asyncpg.connect(database_url)
+    try:
+        async with db.transaction():
+            operator_id = await repository.find_operator_by_name(db, DEMO_NAME)
+            if operator_id is None:
+                operator_id, _ = await register_operator(db, DEMO_NAME, DEMO_COUNTRY, "PL-LIC-0001")
+                await _seed(db, OperatorPrincipal(operator_id, DEMO_COUNTRY))
+            await repository.revoke_operator_keys(db, operator_id, DEMO_KEY_LABEL)
+            return operator_id, await issue_operator_key(db, operator_id, DEMO_KEY_LABEL)
+    finally:
+        await db.close()
+
+
+async def _seed(db: asyncpg.Connection, operator: OperatorPrincipal) -> None:
+    await drivers.create(
+        db,
+        operator,
+        DriverFields(
+            driver_latin_first_name="Jan",
+            driver_latin_last_name="Kowalski",
+            driver_date_of_birth=datetime.date(1980, 5, 17),
+            driver_license_number="PL1234567",
+            driver_document_type="IDCARD",
+            driver_document_number="ABC123456",
+            driver_document_issuing_country="PL",
+            driver_address_street="ul. Długa 5",
+            driver_address_post_code="00-950",
+            driver_address_city="Warszawa",
+            driver_address_country="PL",
+            driver_contract_start_date=datetime.date(2020, 1, 1),
+            driver_applicable_law="PL",
+        ),
+    )
+    for plate, weight in (("WX1234A", "HEAVY"), ("WX5678B", "LIGHT")):
+        await vehicles.create(
+            db,
+            operator,
+            VehicleFields(
+                plate_number=plate, registration_country="PL", transport_type="CARRIAGE_OF_GOODS", vehicle_weight=weight
+            ),
+        )

@@ -1,0 +1,134 @@
+"""Normalisation and content rules for single values: names, plates, countries, free text.
+
+Each function returns the normalised value or raises ``ValueError`` with a message for the
+client; ``portal.wire`` applies them to every field by the rule its type names.
+"""
+
+import functools
+import re
+import unicodedata
+
+import babel
+
+# The host countries the official interface accepts (Greece is GR there, not EL).
+POSTING_COUNTRIES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GB",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LI",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "NO",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
+)
+REGISTRATION_COUNTRIES = POSTING_COUNTRIES | {"IS"}
+COUNTRY_HINTS = {"EL": "Greece is GR", "UK": "the United Kingdom is GB"}
+# Babel lists a few codes that are reserved or regional, not countries.
+_NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"})
+
+PLATE_PATTERN = re.compile(r"[A-Z0-9]{2,15}")
+_PLATE_SEPARATORS = str.maketrans("", "", " -")
+
+# Control (Cc), format (Cf: bidi overrides, zero-width), unassigned, private-use and surrogates.
+_FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cn", "Co", "Cs"}
+# Letters and marks outside Latin script are refused in names; these are allowed besides.
+_NAME_PUNCTUATION = frozenset(" -'.,’")
+
+
+@functools.cache
+def iso_countries() -> frozenset[str]:
+    territories = babel.Locale("en").territories
+    return frozenset(code for code in territories if len(code) == 2 and code.isalpha()) - _NOT_COUNTRIES
+
+
+def text(value: str) -> str:
+    """Free text: NFC, trimmed, no control or invisible format characters."""
+    for char in value:
+        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            name = unicodedata.name(char, f"U+{ord(char):04X}")
+            raise ValueError(f"contains a control or invisible character ({name}), which is not allowed")
+    normalised = unicodedata.normalize("NFC", value).strip()
+    if not normalised and value:
+        raise ValueError("must not be blank")
+    return normalised
+
+
+def latin_name(value: str) -> str:
+    """A person's name in Latin script, as the official interface asks."""
+    normalised = text(value)
+    if not normalised:
+        raise ValueError("must not be blank")
+    for char in normalised:
+        if char in _NAME_PUNCTUATION or unicodedata.category(char).startswith("M"):
+            continue
+        if not (char.isalpha() and unicodedata.name(char, "").startswith("LATIN ")):
+            raise ValueError(f"must be written in Latin script: {char!r} is not a Latin letter")
+    return normalised
+
+
+def plate(value: str) -> str:
+    """A vehicle plate: NFKC, spaces and hyphens dropped, upper case, 2-15 of A-Z and 0-9.
+
+    A look-alike letter from another script (Cyrillic 'А', Greek 'Ε') is refused, never mapped,
+    so that the plate an inspector types finds the plate that was declared.
+    """
+    compact = unicodedata.normalize("NFKC", text(value)).translate(_PLATE_SEPARATORS)
+    for char in compact:
+        # Check before upper-casing: 'ı'.upper() is 'I' and 'ſ'.upper() is 'S'.
+        if not (char.isascii() and char.isalnum()):
+            name = unicodedata.name(char, f"U+{ord(char):04X}")
+            raise ValueError(f"may contain only letters A-Z and digits 0-9: {char!r} ({name}) is not one")
+    normalised = compact.upper()
+    if not PLATE_PATTERN.fullmatch(normalised):
+        raise ValueError("must have 2 to 15 letters and digits once spaces and hyphens are removed")
+    return normalised
+
+
+def country(value: str) -> str:
+    if value in COUNTRY_HINTS:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 code: {COUNTRY_HINTS[value]}")
+    if value not in iso_countries():
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (upper case, such as DE)")
+    return value
+
+
+def posting_country(value: str) -> str:
+    country(value)
+    if value not in POSTING_COUNTRIES:
+        raise ValueError(f"{value!r} is not a host country of the posting rules: one of {_listed(POSTING_COUNTRIES)}")
+    return value
+
+
+def registration_country(value: str) -> str:
+    country(value)
+    if value not in REGISTRATION_COUNTRIES:
+        raise ValueError(f"{value!r} is not a registration country: one of {_listed(REGISTRATION_COUNTRIES)}")
+    return value
+
+
+def _listed(codes: frozenset[str]) -> str:
+    return " ".join(sorted(codes))

@@ -1,0 +1,1 @@
+"""Operators, their API keys, drivers and vehicle register."""

@@ -1,0 +1,73 @@
+"""Who is calling: ``x-api-key`` plus ``x-operator-id``, as in the official interface.
+
+Keys are looked up by their SHA-256 and the answer is kept for ``auth_cache_seconds`` in each
+process, so a busy client costs one query per few seconds, and a revoked key stops working
+within that time.
+"""
+
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from portal.errors import Forbidden, Unauthenticated
+from portal.ids import secret_hash
+from portal.operators.repository import find_key_holder
+from portal.settings import get_settings
+
+
+class KeyHolder(msgspec.Struct, frozen=True):
+    operator_id: uuid.UUID | None
+    authority_id: uuid.UUID | None
+    country: str
+
+
+class OperatorPrincipal(msgspec.Struct, frozen=True):
+    operator_id: uuid.UUID
+    establishment_country: str
+
+
+_holders: dict[bytes, tuple[float, KeyHolder | None]] = {}
+_MAX_CACHED = 10_000
+
+
+async def key_holder(pool: asyncpg.Pool, api_key: str) -> KeyHolder | None:
+    digest = secret_hash(api_key)
+    now = time.monotonic()
+    cached = _holders.get(digest)
+    if cached and cached[0] > now:
+        return cached[1]
+    row = await find_key_holder(pool, digest)
+    holder = KeyHolder(row["operator_id"], row["authority_id"], row["country"].strip()) if row else None
+    if len(_holders) >= _MAX_CACHED:
+        _holders.clear()
+    _holders[digest] = (now + get_settings().auth_cache_seconds, holder)
+    return holder
+
+
+def forget_cached_keys() -> None:
+    _holders.clear()
+
+
+async def provide_operator(request: Request[Any, Any, Any], state: State) -> OperatorPrincipal:
+    api_key = request.headers.get("x-api-key")
+    if not api_key:
+        raise Unauthenticated("the x-api-key header is required")
+    holder = await key_holder(state.db_pool, api_key)
+    if holder is None or holder.operator_id is None:
+        raise Unauthenticated("the API key is not valid for operators (unknown or revoked)")
+    claimed = request.headers.get("x-operator-id", "").strip().lower()
+    if not claimed:
+        raise Unauthenticated("the x-operator-id header is required")
+    if claimed != str(holder.operator_id):
+        raise Forbidden("the API key does not belong to the operator named in x-operator-id")
+    return OperatorPrincipal(holder.operator_id, holder.country)
+
+
+# The authenticated operator: handlers declare ``operator: CurrentOperator``.
+CurrentOperator = NamedDependency[OperatorPrincipal]

@@ -1,0 +1,71 @@
+"""SQL for operators, authorities and API keys."""
+
+import uuid
+
+import asyncpg
+
+
+async def insert_operator(
+    db: asyncpg.Connection, operator_id: uuid.UUID, name: str, country: str, licence: str | None
+) -> None:
+    await db.execute(
+        "INSERT INTO operators (id, name, establishment_country, community_licence) VALUES ($1, $2, $3, $4)",
+        operator_id,
+        name,
+        country,
+        licence,
+    )
+
+
+async def find_operator_by_name(db: asyncpg.Connection, name: str) -> uuid.UUID | None:
+    found: uuid.UUID | None = await db.fetchval(
+        "SELECT id FROM operators WHERE name = $1 ORDER BY created_at LIMIT 1", name
+    )
+    return found
+
+
+async def insert_authority(db: asyncpg.Connection, authority_id: uuid.UUID, name: str, country: str) -> None:
+    await db.execute("INSERT INTO authorities (id, name, country) VALUES ($1, $2, $3)", authority_id, name, country)
+
+
+async def insert_api_key(
+    db: asyncpg.Connection,
+    key_id: uuid.UUID,
+    key_hash: bytes,
+    label: str,
+    *,
+    operator_id: uuid.UUID | None = None,
+    authority_id: uuid.UUID | None = None,
+) -> None:
+    await db.execute(
+        "INSERT INTO api_keys (id, key_hash, label, operator_id, authority_id) VALUES ($1, $2, $3, $4, $5)",
+        key_id,
+        key_hash,
+        label,
+        operator_id,
+        authority_id,
+    )
+
+
+async def revoke_operator_keys(db: asyncpg.Connection, operator_id: uuid.UUID, label: str) -> None:
+    await db.execute(
+        "UPDATE api_keys SET revoked_at = now() WHERE operator_id = $1 AND label = $2 AND revoked_at IS NULL",
+        operator_id,
+        label,
+    )
+
+
+async def find_key_holder(db: asyncpg.Connection | asyncpg.Pool, key_hash: bytes) -> asyncpg.Record | None:
+    """Who a live key belongs to: the operator (with its country) or the authority (with its country)."""
+    row: asyncpg.Record | None = await db.fetchrow(
+        """
+        SELECT k.operator_id, k.authority_id,
+               coalesce(o.establishment_country, a.country) AS country
+        FROM api_keys k
+        LEFT JOIN operators o ON o.id = k.operator_id
+        LEFT JOIN authorities a ON a.id = k.authority_id
+        WHERE k.key_hash = $1 AND k.revoked_at IS NULL
+        """,
+        key_hash,
+    )
+    return row

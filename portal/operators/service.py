@@ -1,0 +1,35 @@
+"""Registering operators and authorities and issuing their API keys."""
+
+import uuid
+
+import asyncpg
+
+from portal import normalize
+from portal.ids import new_id, new_secret, secret_hash
+from portal.operators import repository
+
+OPERATOR_KEY_PREFIX = "pok_"
+AUTHORITY_KEY_PREFIX = "pak_"
+
+
+async def register_operator(
+    db: asyncpg.Connection, name: str, country: str, licence: str | None = None
+) -> tuple[uuid.UUID, str]:
+    """Create an operator and its first API key; return the id and the key (shown once, stored hashed)."""
+    operator_id = new_id()
+    await repository.insert_operator(db, operator_id, normalize.text(name), normalize.country(country), licence)
+    return operator_id, await issue_operator_key(db, operator_id, label="initial")
+
+
+async def issue_operator_key(db: asyncpg.Connection, operator_id: uuid.UUID, label: str) -> str:
+    key = new_secret(OPERATOR_KEY_PREFIX)
+    await repository.insert_api_key(db, new_id(), secret_hash(key), label, operator_id=operator_id)
+    return key
+
+
+async def register_authority(db: asyncpg.Connection, name: str, country: str) -> tuple[uuid.UUID, str]:
+    authority_id = new_id()
+    await repository.insert_authority(db, authority_id, normalize.text(name), normalize.posting_country(country))
+    key = new_secret(AUTHORITY_KEY_PREFIX)
+    await repository.insert_api_key(db, new_id(), secret_hash(key), "initial", authority_id=authority_id)
+    return authority_id, key

@@ -1,0 +1,78 @@
+"""Base Struct and reusable constrained types of the wire contract."""
+
+import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+
+class RequestBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
+    """A body a client sends: unknown fields are refused, never ignored."""
+
+
+class ResponseBody(msgspec.Struct, rename="camel", kw_only=True):
+    """A body the portal answers with."""
+
+
+# Lengths bound what we store. ``extra={"rule": ...}`` names the content rule of portal.normalize
+# that the portal applies to the field (every other string gets the free-text rule).
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+OptionalText = Annotated[str, msgspec.Meta(max_length=100)]
+Name = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=100, description="Latin script, NFC", extra={"rule": "latin_name"}),
+]
+CountryCode = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=2,
+        max_length=2,
+        description="ISO 3166-1 alpha-2 code",
+        examples=["DE"],
+        extra={"rule": "country"},
+    ),
+]
+PostingCountry = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=2,
+        max_length=2,
+        description="host country, one of AT BE BG CY CZ DE DK EE ES FI FR GB GR HR HU IE IT LI LT LU LV MT NL NO"
+        " PL PT RO SE SI SK",
+        examples=["FR"],
+        extra={"rule": "posting_country"},
+    ),
+]
+RegistrationCountry = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=2,
+        max_length=2,
+        description="a host country or IS",
+        examples=["PL"],
+        extra={"rule": "registration_country"},
+    ),
+]
+Email = Annotated[
+    str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["driver@example.com"])
+]
+Phone = Annotated[str, msgspec.Meta(max_length=30, pattern=r"^\+?[0-9 ()./-]{4,30}$", examples=["+48 22 123 45 67"])]
+PlateInput = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=40,
+        description="normalised: NFKC, upper case, no spaces or hyphens, 2-15 of A-Z0-9",
+        examples=["WX 1234A"],
+        extra={"rule": "plate"},
+    ),
+]
+Date = datetime.date
+Timestamp = datetime.datetime
+
+TransportType = Literal["CARRIAGE_OF_GOODS", "CARRIAGE_OF_PASSENGERS"]
+OperationType = Literal["CABOTAGE_OPERATIONS", "INTERNATIONAL_CARRIAGE"]
+DocumentType = Literal["IDCARD", "PASSPORT", "DRIVINGLICENSE"]
+VehicleWeight = Literal["LIGHT", "HEAVY", ""]
+DeclarationStatus = Literal["DRAFT", "SUBMITTED", "WITHDRAWN", "EXPIRED"]
+
+Limit = Annotated[int, msgspec.Meta(ge=1, le=250)]

@@ -1,0 +1,86 @@
+"""Real PostgreSQL and Redis for every test: the environment's servers when DATABASE_URL and
+REDIS_URL are set, else embedded ones in a temporary folder. Each test run gets a database of
+its own built by the real migrations; each test files under operators of its own, so tests
+cannot see each other's data."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from portal.app import create_app
+from portal.db import migrate
+from portal.embedded import services_for
+from portal.operators.service import register_operator
+from portal.settings import Settings
+from tests.factories import Operator
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    data_dir: Path = tmp_path_factory.mktemp("embedded")
+    with services_for(os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", ""), data_dir) as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
+async def database_url(servers: tuple[str, str]) -> AsyncIterator[str]:
+    server_url = servers[0]
+    name = f"portal_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(server_url, name)
+    await migrate(url)
+    yield url
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    scheme_and_host, _, _ = base.rpartition("/")
+    return f"{scheme_and_host}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, servers: tuple[str, str]) -> Settings:
+    return Settings(database_url=database_url, redis_url=servers[1], auth_cache_seconds=0.0)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(database_url)
+    yield connection
+    await connection.close()
+
+
+async def new_operator(db: asyncpg.Connection, country: str = "PL") -> Operator:
+    async with db.transaction():
+        operator_id, key = await register_operator(db, f"Operator {uuid.uuid4().hex[:6]}", country)
+    return Operator(operator_id, key)
+
+
+@pytest.fixture
+async def operator(db: asyncpg.Connection) -> Operator:
+    return await new_operator(db)
+
+
+@pytest.fixture
+async def other_operator(db: asyncpg.Connection) -> Operator:
+    return await new_operator(db, "LT")

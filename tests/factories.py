@@ -1,0 +1,81 @@
+"""Request bodies a fleet client would send, with the official field names."""
+
+import datetime
+import itertools
+import uuid
+from typing import Any
+
+import msgspec
+
+_serial = itertools.count(1)
+
+
+class Operator(msgspec.Struct, frozen=True):
+    operator_id: uuid.UUID
+    api_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"x-api-key": self.api_key, "x-operator-id": str(self.operator_id)}
+
+
+def today() -> datetime.date:
+    return datetime.datetime.now(datetime.UTC).date()
+
+
+def days(n: int) -> str:
+    return (today() + datetime.timedelta(days=n)).isoformat()
+
+
+def letters(n: int) -> str:
+    """A unique suffix for names, which may hold letters only."""
+    out = ""
+    while n:
+        n, digit = divmod(n, 26)
+        out += "abcdefghijklmnopqrstuvwxyz"[digit]
+    return out
+
+
+def driver_body(**overrides: Any) -> dict[str, Any]:
+    n = next(_serial)
+    body = {
+        "driverLatinFirstName": "Zofia",
+        "driverLatinLastName": f"Wiśniewska-{letters(n)}",
+        "driverDateOfBirth": "1985-04-12",
+        "driverLicenseNumber": f"PL-{n:07d}",
+        "driverDocumentType": "IDCARD",
+        "driverDocumentNumber": f"ABC{n:06d}",
+        "driverDocumentIssuingCountry": "PL",
+        "driverAddressStreet": "ul. Długa 5",
+        "driverAddressPostCode": "00-950",
+        "driverAddressCity": "Warszawa",
+        "driverAddressCountry": "PL",
+        "driverContractStartDate": "2020-01-01",
+        "driverApplicableLaw": "PL",
+    }
+    return body | overrides
+
+
+def vehicle_body(plate: str | None = None, weight: str = "HEAVY", **overrides: Any) -> dict[str, Any]:
+    body = {
+        "plateNumber": plate or f"WX{next(_serial):05d}",
+        "registrationCountry": "PL",
+        "transportType": "CARRIAGE_OF_GOODS" if weight else "CARRIAGE_OF_PASSENGERS",
+        "vehicleWeight": weight,
+    }
+    return body | overrides
+
+
+def declaration_body(driver_id: str, heavy: list[str], **overrides: Any) -> dict[str, Any]:
+    body = {
+        "driverId": driver_id,
+        "declarationPostingCountry": "FR",
+        "declarationStartDate": days(1),
+        "declarationEndDate": days(60),
+        "declarationOperationType": ["CABOTAGE_OPERATIONS"],
+        "declarationTransportType": ["CARRIAGE_OF_GOODS"],
+        "declarationVehiclePlateNumberHeavy": heavy,
+        "otherContactAsTransportManager": True,
+        "driverEmail": "driver@example.com",
+    }
+    return body | overrides

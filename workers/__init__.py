@@ -1,0 +1,1 @@
+"""Background work: arq jobs that carry ids only, never personal data."""

@@ -1,0 +1,68 @@
+"""The one module that knows arq (in maintenance mode, so kept swappable).
+
+Jobs are serialised with msgspec (never pickle) and carry ids only. arq's defaults are
+changed where they hurt: a short health-check interval, results kept briefly so a job id can
+be enqueued again, and a timeout per job function.
+"""
+
+import datetime
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import msgspec
+from arq import cron
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.worker import Function, Worker, func
+
+Job = Callable[..., Awaitable[Any]]
+QUEUE_NAME = "portal:jobs"
+
+
+def serialize(job: dict[str, Any]) -> bytes:
+    return msgspec.msgpack.encode(job)
+
+
+def deserialize(data: bytes) -> dict[str, Any]:
+    decoded: dict[str, Any] = msgspec.msgpack.decode(data)
+    return decoded
+
+
+def redis_settings(redis_url: str) -> RedisSettings:
+    return RedisSettings.from_dsn(redis_url)
+
+
+async def connect(redis_url: str) -> ArqRedis:
+    return await create_pool(
+        redis_settings(redis_url), job_serializer=serialize, job_deserializer=deserialize, default_queue_name=QUEUE_NAME
+    )
+
+
+def job(coroutine: Job, *, timeout_seconds: float, max_tries: int = 5) -> Function:
+    return func(coroutine, timeout=timeout_seconds, max_tries=max_tries)
+
+
+def every_minutes(coroutine: Job, minutes: int, *, timeout_seconds: float) -> Any:
+    """A periodic job that runs once per ``minutes`` on one worker (arq dedupes by job id)."""
+    return cron(coroutine, minute=set(range(0, 60, minutes)), timeout=timeout_seconds, unique=True, run_at_startup=True)
+
+
+def build_worker(
+    redis_url: str,
+    jobs: Sequence[Function],
+    periodic: Sequence[Any],
+    on_startup: Callable[[dict[str, Any]], Awaitable[None]],
+    on_shutdown: Callable[[dict[str, Any]], Awaitable[None]],
+) -> Worker:
+    return Worker(
+        functions=list(jobs),
+        cron_jobs=list(periodic),
+        redis_settings=redis_settings(redis_url),
+        queue_name=QUEUE_NAME,
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+        health_check_interval=datetime.timedelta(seconds=30),
+        keep_result=datetime.timedelta(seconds=60),
+        max_jobs=20,
+    )
