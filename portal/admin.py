@@ -11,7 +11,9 @@ import msgspec
 from portal.settings import get_settings
 
 
-def _run_in_transaction(action: Callable[[asyncpg.Connection], Awaitable[tuple[uuid.UUID, str]]]) -> tuple[uuid.UUID, str]:
+def _run_in_transaction(
+    action: Callable[[asyncpg.Connection], Awaitable[tuple[uuid.UUID, str]]],
+) -> tuple[uuid.UUID, str]:
     from portal.db import migrate
     from portal.embedded import services_for
 

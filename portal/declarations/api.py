@@ -14,7 +14,6 @@ from portal.errors import ApiError
 from portal.operators.auth import CurrentOperator
 from portal.pagination import decode_cursor, next_cursor
 from portal.wire import StrictJSON
-from schemas.base import Limit
 from schemas.declarations import (
     CopyRequest,
     Declaration,
@@ -36,7 +35,7 @@ class DeclarationController(Controller):
         self,
         db: Db,
         operator: CurrentOperator,
-        limit: Annotated[Limit, QueryParameter(description="page size, 1 to 250")],
+        limit: Annotated[int, QueryParameter(ge=1, le=250, description="page size, 1 to 250")],
         start_key: Annotated[str | None, QueryParameter(name="startKey")] = None,
         posting_country: Annotated[str | None, QueryParameter(name="postingCountry", max_length=2)] = None,
         status: Annotated[

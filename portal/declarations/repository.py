@@ -166,8 +166,8 @@ class DeclarationFilter(msgspec.Struct, frozen=True, kw_only=True):
 _STATUS_CONDITIONS = {
     "DRAFT": "status = 'DRAFT'",
     "WITHDRAWN": "status = 'WITHDRAWN'",
-    "SUBMITTED": "status = 'SUBMITTED' AND end_date >= $2",
-    "EXPIRED": "status = 'SUBMITTED' AND end_date < $2",
+    "SUBMITTED": "status = 'SUBMITTED' AND end_date >= {today}",
+    "EXPIRED": "status = 'SUBMITTED' AND end_date < {today}",
 }
 STATUSES = tuple(_STATUS_CONDITIONS)
 
@@ -180,21 +180,27 @@ async def page(
     limit: int,
     where: DeclarationFilter,
 ) -> list[asyncpg.Record]:
-    conditions = ["operator_id = $1", "($3::uuid IS NULL OR id > $3)"]
-    arguments: list[Any] = [operator_id, today, after, limit + 1]
+    arguments: list[Any] = [operator_id, limit + 1]
+
+    def parameter(value: Any) -> str:
+        arguments.append(value)
+        return f"${len(arguments)}"
+
+    conditions = ["operator_id = $1"]
     for column, operator, value in (
+        ("id", ">", after),
         ("posting_country", "=", where.posting_country),
         ("driver_id", "=", where.driver_id),
         ("end_date", ">=", where.end_date_from),
         ("end_date", "<=", where.end_date_to),
     ):
         if value is not None:
-            arguments.append(value)
-            conditions.append(f"{column} {operator} ${len(arguments)}")
+            conditions.append(f"{column} {operator} {parameter(value)}")
     if where.status:
-        conditions.append(_STATUS_CONDITIONS[where.status])
+        condition = _STATUS_CONDITIONS[where.status]
+        conditions.append(condition.format(today=parameter(today)) if "{today}" in condition else condition)
     sql = (
-        "SELECT id, driver_id, driver, status, posting_country, start_date, end_date, updated_at FROM declarations"
-        f" WHERE {' AND '.join(conditions)} ORDER BY id LIMIT $4"
+        "SELECT id, driver_id, driver, status, posting_country, start_date, end_date, updated_at"
+        f" FROM declarations WHERE {' AND '.join(conditions)} ORDER BY id LIMIT $2"
     )
     return await db.fetch(sql, *arguments)

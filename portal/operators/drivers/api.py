@@ -13,11 +13,8 @@ from portal.operators.drivers import service
 from portal.operators.drivers.repository import DriverFilter
 from portal.pagination import decode_cursor, next_cursor
 from portal.wire import StrictJSON
-from schemas.base import Limit
 from schemas.declarations import Deleted
 from schemas.drivers import Driver, DriverFields, DriverPage
-
-Flag = Annotated[int, QueryParameter(ge=0, le=1)]
 
 
 class DriverController(Controller):
@@ -29,7 +26,7 @@ class DriverController(Controller):
         self,
         db: Db,
         operator: CurrentOperator,
-        limit: Annotated[Limit, QueryParameter(description="page size, 1 to 250")],
+        limit: Annotated[int, QueryParameter(ge=1, le=250, description="page size, 1 to 250")],
         start_key: Annotated[
             str | None, QueryParameter(name="startKey", description="lastEvaluatedKey of the previous page")
         ] = None,
@@ -37,10 +34,10 @@ class DriverController(Controller):
             str | None, QueryParameter(min_length=2, max_length=100, description="part of the name")
         ] = None,
         by_last_name: Annotated[
-            Flag, QueryParameter(name="byLastName", description="1: term matches the last name only")
+            int, QueryParameter(name="byLastName", ge=0, le=1, description="1: term matches the last name only")
         ] = 0,
         date_of_birth: Annotated[datetime.date | None, QueryParameter(name="dateOfBirth")] = None,
-        with_active_declarations: Annotated[Flag, QueryParameter(name="withActiveDeclarations")] = 0,
+        with_active_declarations: Annotated[int, QueryParameter(name="withActiveDeclarations", ge=0, le=1)] = 0,
     ) -> DriverPage:
         where = DriverFilter(
             term=term,

@@ -11,7 +11,6 @@ from portal.operators.auth import CurrentOperator
 from portal.operators.vehicles import service
 from portal.pagination import decode_cursor, next_cursor
 from portal.wire import StrictJSON
-from schemas.base import Limit
 from schemas.declarations import Deleted
 from schemas.vehicles import Vehicle, VehicleFields, VehiclePage
 
@@ -25,7 +24,7 @@ class VehicleController(Controller):
         self,
         db: Db,
         operator: CurrentOperator,
-        limit: Annotated[Limit, QueryParameter(description="page size, 1 to 250")],
+        limit: Annotated[int, QueryParameter(ge=1, le=250, description="page size, 1 to 250")],
         start_key: Annotated[str | None, QueryParameter(name="startKey")] = None,
     ) -> VehiclePage:
         items, ids = await service.page(db, operator, decode_cursor(start_key), limit)
