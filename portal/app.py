@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.db_pool = await create_pool(
             settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
-        app.state.redis = redis.from_url(settings.redis_url)
+        app.state.redis = redis.Redis.from_url(settings.redis_url)
         try:
             yield
         finally:

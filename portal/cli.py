@@ -54,7 +54,7 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_worke
         export_for_children(settings)
         asyncio.run(migrate(database_url))
         demo_operator = asyncio.run(prepare_demo(database_url)) if demo else None
-        worker = None if no_worker else subprocess.Popen([sys.executable, "-m", "portal", "worker"])  # noqa: S603
+        worker = None if no_worker else subprocess.Popen([sys.executable, "-m", "portal", "worker"])
         click.echo(f"Portal:            {settings.base_url}")
         click.echo(f"API documentation: {settings.base_url}/schema  (Swagger UI: /schema/swagger)")
         if demo_operator:

@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from typing import Literal
 
 import asyncpg
 
@@ -53,7 +54,8 @@ async def _seed(db: asyncpg.Connection, operator: OperatorPrincipal) -> None:
             driver_applicable_law="PL",
         ),
     )
-    for plate, weight in (("WX1234A", "HEAVY"), ("WX5678B", "LIGHT")):
+    plates: tuple[tuple[str, Literal["HEAVY", "LIGHT"]], ...] = (("WX1234A", "HEAVY"), ("WX5678B", "LIGHT"))
+    for plate, weight in plates:
         await vehicles.create(
             db,
             operator,

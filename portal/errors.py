@@ -73,9 +73,12 @@ def http_exception_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Res
     """Litestar's own refusals (bad query parameters, unknown routes, 413) in our error shape."""
     errors: list[FieldError] = []
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
-        for problem in exc.extra:
-            if isinstance(problem, dict):
-                errors.append(FieldError(field=str(problem.get("key", "")), message=str(problem.get("message", ""))))
+        problems = [problem for problem in exc.extra if isinstance(problem, dict)]
+        # An empty body never reaches portal.wire: litestar finds no ``data`` and says "'data'".
+        if any(problem.get("key") == "data" and problem.get("source") == "body" for problem in problems):
+            return error_response(exc.status_code, "the body is empty: a JSON object is expected")
+        for problem in problems:
+            errors.append(FieldError(field=str(problem.get("key", "")), message=str(problem.get("message", ""))))
     return error_response(exc.status_code, exc.detail, errors)
 
 

@@ -61,8 +61,8 @@ _NAME_PUNCTUATION = frozenset(" -'.,’")
 
 @functools.cache
 def iso_countries() -> frozenset[str]:
-    territories = babel.Locale("en").territories
-    return frozenset(code for code in territories if len(code) == 2 and code.isalpha()) - _NOT_COUNTRIES
+    codes = (str(code) for code in babel.Locale("en").territories)
+    return frozenset(code for code in codes if len(code) == 2 and code.isalpha()) - _NOT_COUNTRIES
 
 
 def text(value: str) -> str:

@@ -39,6 +39,8 @@ class FieldPlan(msgspec.Struct, frozen=True):
     required: bool
     rule: Callable[[str], str] | None
     many: bool
+    # For a list whose items each go through ``rule``: the type of one item.
+    item_type: Any = None
 
 
 def _rule_of(annotation: Any) -> tuple[str | None, bool]:
@@ -62,6 +64,21 @@ def _rule_of(annotation: Any) -> tuple[str | None, bool]:
     return ("text", False) if annotation is str else (None, False)
 
 
+def _item_type(annotation: Any) -> Any:
+    """The item type of the list in ``annotation`` (through Annotated and unions), or None."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _item_type(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(annotation):
+            if (item := _item_type(option)) is not None:
+                return item
+        return None
+    if origin is list:
+        return typing.get_args(annotation)[0]
+    return None
+
+
 @functools.cache
 def plan_of(struct_type: type[msgspec.Struct]) -> tuple[FieldPlan, ...]:
     plans = []
@@ -75,6 +92,7 @@ def plan_of(struct_type: type[msgspec.Struct]) -> tuple[FieldPlan, ...]:
                 required=field.required,
                 rule=RULES[rule] if rule else None,
                 many=many,
+                item_type=_item_type(field.type) if many else None,
             )
         )
     return tuple(plans)
@@ -128,14 +146,61 @@ def apply_rules(struct: T) -> tuple[T, list[FieldError]]:
     return (msgspec.structs.replace(struct, **changes) if changes else struct), errors
 
 
+def _malformed(problem: Exception) -> MalformedBody:
+    if isinstance(problem, RecursionError):
+        return MalformedBody("the body is nested too deeply")
+    if isinstance(problem, UnicodeDecodeError):
+        return MalformedBody("the body is not valid UTF-8")
+    return MalformedBody(f"the body is not valid JSON: {problem}")
+
+
+def _check_syntax(body: bytes) -> None:
+    """Raise MalformedBody unless ``body`` is one well-formed JSON value in UTF-8."""
+    try:
+        body.decode("utf-8")
+        _decoder(msgspec.Raw).decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as problem:
+        raise _malformed(problem) from None
+
+
+def _item_errors(plan: FieldPlan, raw: msgspec.Raw, errors: list[FieldError]) -> bool:
+    """Name each item of a list field that has the wrong type or breaks its rule.
+
+    Returns False when the value is not a list of JSON values at all (nothing was named).
+    """
+    try:
+        items = _decoder(list[msgspec.Raw]).decode(raw)
+    except msgspec.ValidationError:
+        return False
+    named = False
+    for index, item in enumerate(items):
+        path = f"{plan.wire_name}[{index}]"
+        try:
+            value = _decoder(plan.item_type).decode(item)
+        except msgspec.ValidationError as problem:
+            errors.append(_split_msgspec_error(path, problem))
+            named = True
+            continue
+        if plan.rule is not None:
+            try:
+                plan.rule(value)
+            except ValueError as problem:
+                errors.append(_error(path, str(problem)))
+    return named
+
+
 def _every_error(body: bytes, struct_type: type[msgspec.Struct]) -> list[FieldError]:
-    """Decode field by field to name every type error, and every rule a well-typed field breaks."""
+    """Decode field by field to name every type error, and every rule a well-typed field breaks.
+
+    A body that is not well-formed JSON (anywhere, even past the first type error) is a 400.
+    """
+    _check_syntax(body)
     try:
         fields = _decoder(dict[str, msgspec.Raw]).decode(body)
     except msgspec.ValidationError:
         return [_error("", "the body must be a JSON object")]
-    except RecursionError as exc:
-        raise MalformedBody("the body is nested too deeply") from exc
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as problem:
+        raise _malformed(problem) from None
     errors: list[FieldError] = []
     plans = plan_of(struct_type)
     known = {plan.wire_name for plan in plans}
@@ -147,9 +212,11 @@ def _every_error(body: bytes, struct_type: type[msgspec.Struct]) -> list[FieldEr
         try:
             value = _decoder(plan.type).decode(fields[plan.wire_name])
         except msgspec.ValidationError as problem:
-            errors.append(_split_msgspec_error(plan.wire_name, problem))
-        except RecursionError as exc:
-            raise MalformedBody("the body is nested too deeply") from exc
+            # Name every bad item of a list, not only the first; else the error as msgspec found it.
+            if not (plan.many and _item_errors(plan, fields[plan.wire_name], errors)):
+                errors.append(_split_msgspec_error(plan.wire_name, problem))
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as problem:
+            raise _malformed(problem) from None
         else:
             _apply_rule(plan, value, errors)
     errors.extend(_error(name, "is not a known field") for name in fields if name not in known)
@@ -167,9 +234,10 @@ def decode_json(body: bytes, struct_type: type[T]) -> T:
     try:
         struct = _decoder(struct_type).decode(body)
     except msgspec.ValidationError:
-        raise Unprocessable(_every_error(body, struct_type)) from None
-    except msgspec.DecodeError as problem:
-        raise MalformedBody(f"the body is not valid JSON: {problem}") from None
+        errors = _every_error(body, struct_type)
+        raise Unprocessable(errors or [_error("", "the body does not match the expected object")]) from None
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as problem:
+        raise _malformed(problem) from None
     struct, errors = apply_rules(struct)
     if errors:
         raise Unprocessable(errors)

@@ -5,7 +5,7 @@ import msgspec
 from schemas.base import ResponseBody
 
 
-class FieldError(ResponseBody, frozen=True, kw_only=True):
+class FieldError(ResponseBody, kw_only=True):
     field: str = msgspec.field(name="field")
     message: str
 

@@ -20,7 +20,9 @@ async def created(client: Client, operator: Operator, path: str, body: dict[str,
 async def fleet(client: Client, operator: Operator, plates: int = 1) -> tuple[str, list[str]]:
     """A driver and heavy-goods plates in the register: what a declaration needs."""
     driver = await created(client, operator, "/drivers", driver_body())
-    numbers = [(await created(client, operator, "/plate-numbers", vehicle_body()))["plateNumber"] for _ in range(plates)]
+    numbers = [
+        (await created(client, operator, "/plate-numbers", vehicle_body()))["plateNumber"] for _ in range(plates)
+    ]
     return driver["driverId"], numbers
 
 

@@ -15,7 +15,9 @@ async def events_of(db: asyncpg.Connection, declaration_id: str) -> list[tuple[i
     return [(row["version"], row["event_type"]) for row in rows]
 
 
-async def test_a_declaration_from_draft_to_withdrawal(client: Client, operator: Operator, db: asyncpg.Connection) -> None:
+async def test_a_declaration_from_draft_to_withdrawal(
+    client: Client, operator: Operator, db: asyncpg.Connection
+) -> None:
     h = operator.headers
     driver_id, plates = await fleet(client, operator, plates=2)
     declaration = await created(client, operator, "/declarations", declaration_body(driver_id, plates[:1]))
@@ -24,7 +26,9 @@ async def test_a_declaration_from_draft_to_withdrawal(client: Client, operator: 
     assert declaration["driverLatinFirstName"] == "Zofia"
     assert declaration["operatorId"] == str(operator.operator_id)
 
-    replaced = await client.put(url, json=declaration_body(driver_id, plates, declarationPostingCountry="DE"), headers=h)
+    replaced = await client.put(
+        url, json=declaration_body(driver_id, plates, declarationPostingCountry="DE"), headers=h
+    )
     assert replaced.status_code == 200, replaced.text
     assert replaced.json()["declarationPostingCountry"] == "DE"
     assert replaced.json()["declarationVersion"] == declaration["declarationVersion"] + 1

@@ -41,7 +41,9 @@ async def test_the_last_page_says_so_and_limit_is_bounded(client: Client, operat
 
 
 async def test_driver_filters(client: Client, operator: Operator) -> None:
-    ana = await created(client, operator, "/drivers", driver_body(driverLatinFirstName="Ana", driverLatinLastName="Kovač"))
+    ana = await created(
+        client, operator, "/drivers", driver_body(driverLatinFirstName="Ana", driverLatinLastName="Kovač")
+    )
     await created(client, operator, "/drivers", driver_body(driverLatinFirstName="Kovač", driverLatinLastName="Horvat"))
 
     async def names(query: str) -> list[str]:

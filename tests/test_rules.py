@@ -11,7 +11,9 @@ from tests.helpers import Client, created, fields_of, fleet, submitted
 
 async def file(client: Client, operator: Operator, **overrides: Any) -> Any:
     driver_id, plates = await fleet(client, operator)
-    return await client.post("/declarations", json=declaration_body(driver_id, plates, **overrides), headers=operator.headers)
+    return await client.post(
+        "/declarations", json=declaration_body(driver_id, plates, **overrides), headers=operator.headers
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,9 +88,7 @@ async def test_plates_are_normalised_and_must_be_in_the_register(client: Client,
     await created(client, operator, "/plate-numbers", vehicle_body("KR7B77", weight="LIGHT"))
     ok = await client.post(
         "/declarations",
-        json=declaration_body(
-            driver_id, ["kr 5a 123"], declarationVehiclePlateNumberLight=["kr-7b-77"]
-        ),
+        json=declaration_body(driver_id, ["kr 5a 123"], declarationVehiclePlateNumberLight=["kr-7b-77"]),
         headers=operator.headers,
     )
     assert ok.status_code == 201, ok.text
@@ -212,8 +212,12 @@ async def test_the_driver_is_at_least_18_on_the_start_date(client: Client, opera
     driver = await created(client, operator, "/drivers", driver_body(driverDateOfBirth=born.isoformat()))
     _, plates = await fleet(client, operator)
     start_before_18 = (born.replace(year=born.year + 18) - datetime.timedelta(days=1)).isoformat()
-    body = declaration_body(driver["driverId"], plates, declarationStartDate=start_before_18, declarationEndDate=days(400))
-    early = await client.post("/declarations", json=body | {"declarationEndDate": start_before_18}, headers=operator.headers)
+    body = declaration_body(
+        driver["driverId"], plates, declarationStartDate=start_before_18, declarationEndDate=days(400)
+    )
+    early = await client.post(
+        "/declarations", json=body | {"declarationEndDate": start_before_18}, headers=operator.headers
+    )
     assert early.status_code == 422
     assert "under 18" in early.json()["errors"][0]["message"]
 
@@ -231,7 +235,10 @@ async def test_the_driver_is_at_least_18_on_the_start_date(client: Client, opera
             },
             [],
         ),
-        ({"otherContactAsTransportManager": False}, ["otherContactFirstName", "otherContactLastName", "otherContactEmail"]),
+        (
+            {"otherContactAsTransportManager": False},
+            ["otherContactFirstName", "otherContactLastName", "otherContactEmail"],
+        ),
         (
             {"otherContactAsTransportManager": False, "otherContactFirstName": "Ana", "otherContactLastName": "Silva"},
             ["otherContactEmail"],

@@ -6,15 +6,15 @@ be enqueued again, and a timeout per job function.
 """
 
 import datetime
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 from arq import cron
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Function, Worker, func
 
-Job = Callable[..., Awaitable[Any]]
 QUEUE_NAME = "portal:jobs"
 
 
@@ -37,11 +37,11 @@ async def connect(redis_url: str) -> ArqRedis:
     )
 
 
-def job(coroutine: Job, *, timeout_seconds: float, max_tries: int = 5) -> Function:
+def job(coroutine: WorkerCoroutine, *, timeout_seconds: float, max_tries: int = 5) -> Function:
     return func(coroutine, timeout=timeout_seconds, max_tries=max_tries)
 
 
-def every_minutes(coroutine: Job, minutes: int, *, timeout_seconds: float) -> Any:
+def every_minutes(coroutine: WorkerCoroutine, minutes: int, *, timeout_seconds: float) -> Any:
     """A periodic job that runs once per ``minutes`` on one worker (arq dedupes by job id)."""
     return cron(coroutine, minute=set(range(0, 60, minutes)), timeout=timeout_seconds, unique=True, run_at_startup=True)
 
@@ -50,8 +50,8 @@ def build_worker(
     redis_url: str,
     jobs: Sequence[Function],
     periodic: Sequence[Any],
-    on_startup: Callable[[dict[str, Any]], Awaitable[None]],
-    on_shutdown: Callable[[dict[str, Any]], Awaitable[None]],
+    on_startup: StartupShutdown,
+    on_shutdown: StartupShutdown,
 ) -> Worker:
     return Worker(
         functions=list(jobs),

@@ -113,12 +113,13 @@ async def fetch_current_of_driver(
     db: asyncpg.Connection, driver_id: uuid.UUID, today: datetime.date
 ) -> list[asyncpg.Record]:
     """Drafts and not-yet-expired submitted declarations of a driver, locked for a new version."""
-    return await db.fetch(
+    rows: list[asyncpg.Record] = await db.fetch(
         f"SELECT {_COLUMNS} FROM declarations WHERE driver_id = $1"
         " AND (status = 'DRAFT' OR (status = 'SUBMITTED' AND end_date >= $2)) ORDER BY id FOR UPDATE",
         driver_id,
         today,
     )
+    return rows
 
 
 async def find_overlap(
@@ -203,4 +204,5 @@ async def page(
         "SELECT id, driver_id, driver, status, posting_country, start_date, end_date, updated_at"
         f" FROM declarations WHERE {' AND '.join(conditions)} ORDER BY id LIMIT $2"
     )
-    return await db.fetch(sql, *arguments)
+    rows: list[asyncpg.Record] = await db.fetch(sql, *arguments)
+    return rows

@@ -100,4 +100,5 @@ async def page(
             " WHERE x.driver_id = d.id AND x.status = 'SUBMITTED' AND x.end_date >= $2)"
         )
     sql = f"{_SELECT} WHERE {' AND '.join(conditions)} ORDER BY d.id LIMIT $4"
-    return await db.fetch(sql, *arguments)
+    rows: list[asyncpg.Record] = await db.fetch(sql, *arguments)
+    return rows

@@ -50,20 +50,22 @@ async def fetch(db: asyncpg.Connection, vehicle_id: uuid.UUID, operator_id: uuid
 
 
 async def fetch_plates(db: asyncpg.Connection, operator_id: uuid.UUID, plates: Sequence[str]) -> list[asyncpg.Record]:
-    return await db.fetch(
+    rows: list[asyncpg.Record] = await db.fetch(
         f"SELECT {_COLUMNS} FROM vehicles WHERE operator_id = $1 AND plate_number = ANY($2::text[])",
         operator_id,
         list(plates),
     )
+    return rows
 
 
 async def page(
     db: asyncpg.Connection, operator_id: uuid.UUID, after: uuid.UUID | None, limit: int
 ) -> list[asyncpg.Record]:
-    return await db.fetch(
+    rows: list[asyncpg.Record] = await db.fetch(
         f"SELECT {_COLUMNS} FROM vehicles WHERE operator_id = $1 AND ($2::uuid IS NULL OR id > $2)"
         " ORDER BY id LIMIT $3",
         operator_id,
         after,
         limit + 1,
     )
+    return rows

@@ -1,0 +1,1 @@
+"""Load scenarios (locust) and the benchmark runner."""
