@@ -38,17 +38,16 @@ async def _refuse_overlap(db: asyncpg.Connection, declaration: Declaration) -> N
 
 
 async def _record(db: asyncpg.Connection, declaration: Declaration, event_type: str) -> Declaration:
-    await repository.update(db, declaration)
-    await repository.insert_event(db, new_id(), declaration, event_type)
+    await repository.record_version(db, declaration, new_id(), event_type)
     return declaration
 
 
 async def submit(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
-    current = await locked(db, operator, declaration_id)
+    current, driver = await locked(db, operator, declaration_id)
     if current.declaration_status != "DRAFT":
         raise Conflict(f"only a DRAFT can be submitted; this declaration is {current.declaration_status}")
     fields = fields_of(current)
-    driver = await checked_context(db, operator, fields, submitting_on=clock.today())
+    await checked_context(db, operator, fields, submitting_on=clock.today(), driver=driver)
     submitted = compose(
         fields,
         driver,
@@ -88,14 +87,14 @@ def _merge(current: Declaration, update: SubmittedUpdate) -> DeclarationFields:
 async def update_submitted(
     db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID, update: SubmittedUpdate
 ) -> Declaration:
-    current = await locked(db, operator, declaration_id)
+    current, driver = await locked(db, operator, declaration_id)
     _require_submitted(current, "updated")
     fields = _merge(current, update)
     if fields == fields_of(current):
         return current  # nothing changes: no new version, nothing forwarded again
     if fields.declaration_end_date != current.declaration_end_date and fields.declaration_end_date < clock.today():
         raise Unprocessable([FieldError(field="declarationEndDate", message="must not be in the past")])
-    driver = await checked_context(db, operator, fields)
+    await checked_context(db, operator, fields, driver=driver)
     updated = compose(
         fields,
         driver,
@@ -111,7 +110,7 @@ async def update_submitted(
 
 
 async def withdraw(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
-    current = await locked(db, operator, declaration_id)
+    current, _ = await locked(db, operator, declaration_id)
     _require_submitted(current, "withdrawn")
     withdrawn = msgspec.structs.replace(
         current,
@@ -122,14 +121,20 @@ async def withdraw(db: asyncpg.Connection, operator: OperatorPrincipal, declarat
     return await _record(db, withdrawn, "WITHDRAWN")
 
 
-async def follow_driver_change(
-    db: asyncpg.Connection, operator: OperatorPrincipal, driver_id: uuid.UUID, driver: DriverFields
-) -> None:
+async def lock_current_of_driver(
+    db: asyncpg.Connection, operator: OperatorPrincipal, driver_id: uuid.UUID
+) -> list[Declaration]:
+    """Lock a driver's drafts and current declarations before the driver changes (lock order: see locked())."""
+    today = clock.today()
+    rows = await repository.fetch_current_of_driver(db, driver_id, operator.operator_id, today)
+    return [repository.to_declaration(row, today) for row in rows]
+
+
+async def follow_driver_change(db: asyncpg.Connection, declarations: list[Declaration], driver: DriverFields) -> None:
     """A driver's new details become a new version of each draft and current declaration of theirs."""
     snapshot = {name: getattr(driver, name) for name in DriverFields.__struct_fields__}
     full_name = f"{driver.driver_latin_first_name} {driver.driver_latin_last_name}"
-    for row in await repository.fetch_current_of_driver(db, driver_id, clock.today()):
-        current = repository.to_declaration(row, clock.today())
+    for current in declarations:
         if all(getattr(current, name) == value for name, value in snapshot.items()):
             continue
         changed = msgspec.structs.replace(

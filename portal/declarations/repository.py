@@ -110,13 +110,14 @@ async def fetch(
 
 
 async def fetch_current_of_driver(
-    db: asyncpg.Connection, driver_id: uuid.UUID, today: datetime.date
+    db: asyncpg.Connection, driver_id: uuid.UUID, operator_id: uuid.UUID, today: datetime.date
 ) -> list[asyncpg.Record]:
-    """Drafts and not-yet-expired submitted declarations of a driver, locked for a new version."""
+    """Drafts and not-yet-expired submitted declarations of a driver, locked (in id order) for a new version."""
     rows: list[asyncpg.Record] = await db.fetch(
-        f"SELECT {_COLUMNS} FROM declarations WHERE driver_id = $1"
-        " AND (status = 'DRAFT' OR (status = 'SUBMITTED' AND end_date >= $2)) ORDER BY id FOR UPDATE",
+        f"SELECT {_COLUMNS} FROM declarations WHERE driver_id = $1 AND operator_id = $2"
+        " AND (status = 'DRAFT' OR (status = 'SUBMITTED' AND end_date >= $3)) ORDER BY id FOR UPDATE",
         driver_id,
+        operator_id,
         today,
     )
     return rows
@@ -142,16 +143,18 @@ async def find_overlap(
     return found
 
 
-async def insert_event(db: asyncpg.Connection, event_id: uuid.UUID, declaration: Declaration, event_type: str) -> None:
+async def record_version(
+    db: asyncpg.Connection, declaration: Declaration, event_id: uuid.UUID, event_type: str
+) -> None:
+    """Write a new version and its event in one statement: one round trip, one outcome."""
+    # $1 id, $5 version, $6 posting country, $8 end date: see _COLUMNS.
     await db.execute(
-        "INSERT INTO declaration_events (event_id, declaration_id, version, event_type, posting_country, end_date,"
-        " payload) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        f"WITH version AS (UPDATE declarations SET {_ASSIGNMENTS} WHERE id = $1)"
+        " INSERT INTO declaration_events (event_id, declaration_id, version, event_type, posting_country, end_date,"
+        " payload) VALUES ($17, $1, $5, $18, $6, $8, $19)",
+        *_row(declaration),
         event_id,
-        declaration.declaration_id,
-        declaration.declaration_version,
         event_type,
-        declaration.declaration_posting_country,
-        declaration.declaration_end_date,
         msgspec.to_builtins(declaration),
     )
 

@@ -61,9 +61,16 @@ class Context(msgspec.Struct, frozen=True):
     register: dict[str, rules.RegisteredVehicle]
 
 
-async def load_context(db: asyncpg.Connection, operator: OperatorPrincipal, fields: DeclarationFields) -> Context:
-    row = await drivers.fetch(db, fields.driver_id, operator.operator_id, clock.today())
-    driver = DriverFields(**{name: row[column] for name, column in drivers.FIELD_COLUMNS.items()}) if row else None
+def _driver_fields(row: asyncpg.Record | None) -> DriverFields | None:
+    return DriverFields(**{name: row[column] for name, column in drivers.FIELD_COLUMNS.items()}) if row else None
+
+
+async def load_context(
+    db: asyncpg.Connection, operator: OperatorPrincipal, fields: DeclarationFields, driver: DriverFields | None = None
+) -> Context:
+    """The declaration's driver (unless already known, and locked) and its plates' register entries."""
+    if driver is None:
+        driver = _driver_fields(await drivers.fetch_fields(db, fields.driver_id, operator.operator_id, lock="share"))
     vehicles_found = await vehicles.fetch_plates(db, operator.operator_id, rules.all_plates(fields))
     register = {
         v["plate_number"]: rules.RegisteredVehicle(v["transport_type"], v["vehicle_weight"]) for v in vehicles_found
@@ -76,9 +83,10 @@ async def checked_context(
     operator: OperatorPrincipal,
     fields: DeclarationFields,
     submitting_on: datetime.date | None = None,
+    driver: DriverFields | None = None,
 ) -> DriverFields:
     """Apply every rule; return the declaration's driver, or refuse naming each broken rule."""
-    context = await load_context(db, operator, fields)
+    context = await load_context(db, operator, fields, driver)
     errors = rules.check(
         fields,
         establishment_country=operator.establishment_country,
@@ -91,20 +99,16 @@ async def checked_context(
     return context.driver
 
 
-async def locked(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
-    """The declaration, locked for a new version.
-
-    The driver's row is locked first: every change to a driver's declarations and to the
-    driver takes that lock in the same order, so overlap checks cannot race and never deadlock.
-    """
-    row = await repository.fetch(db, declaration_id, operator.operator_id)
-    if row is None:
-        raise NotFound("no such declaration")
-    await drivers.lock_for_update(db, row["driver_id"], operator.operator_id)
+async def locked(
+    db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID
+) -> tuple[Declaration, DriverFields]:
+    """The declaration and its driver, both locked for a new version (see drivers.fetch_fields)."""
     row = await repository.fetch(db, declaration_id, operator.operator_id, for_update=True)
     if row is None:
         raise NotFound("no such declaration")
-    return repository.to_declaration(row, clock.today())
+    driver = _driver_fields(await drivers.fetch_fields(db, row["driver_id"], operator.operator_id, lock="update"))
+    assert driver is not None  # the foreign key keeps a declaration's driver
+    return repository.to_declaration(row, clock.today()), driver
 
 
 async def read(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
@@ -137,7 +141,7 @@ def _require_draft(declaration: Declaration, action: str) -> None:
 async def replace_draft(
     db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID, fields: DeclarationFields
 ) -> Declaration:
-    current = await locked(db, operator, declaration_id)
+    current, _ = await locked(db, operator, declaration_id)
     _require_draft(current, "replaced")
     driver = await checked_context(db, operator, fields)
     declaration = compose(
@@ -154,7 +158,7 @@ async def replace_draft(
 
 
 async def delete_draft(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> None:
-    current = await locked(db, operator, declaration_id)
+    current, _ = await locked(db, operator, declaration_id)
     _require_draft(current, "deleted")
     await repository.delete(db, declaration_id)
 

@@ -2,7 +2,7 @@
 
 import datetime
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import msgspec
@@ -62,12 +62,27 @@ async def fetch(
     return row
 
 
-async def lock_for_update(db: asyncpg.Connection, driver_id: uuid.UUID, operator_id: uuid.UUID) -> bool:
-    """Lock the driver row: filing and submitting for one driver are serialised by it."""
-    found = await db.fetchval(
-        "SELECT true FROM drivers WHERE id = $1 AND operator_id = $2 FOR UPDATE", driver_id, operator_id
+_LOCKS = {None: "", "share": " FOR SHARE", "update": " FOR UPDATE"}
+
+
+async def fetch_fields(
+    db: asyncpg.Connection,
+    driver_id: uuid.UUID,
+    operator_id: uuid.UUID,
+    *,
+    lock: Literal["share", "update"] | None = None,
+) -> asyncpg.Record | None:
+    """The driver's own fields, optionally locked.
+
+    Locks are always taken declarations first, then their driver: a submit locks the
+    declaration then the driver (FOR UPDATE, so overlap checks of one driver run one at a
+    time); a driver change locks the driver's declarations then updates the driver; filing a
+    draft holds the driver FOR SHARE, so it copies either the old or the new details, whole.
+    """
+    row: asyncpg.Record | None = await db.fetchrow(
+        f"SELECT {_COLUMNS} FROM drivers WHERE id = $1 AND operator_id = $2{_LOCKS[lock]}", driver_id, operator_id
     )
-    return bool(found)
+    return row
 
 
 class DriverFilter(msgspec.Struct, frozen=True, kw_only=True):

@@ -68,13 +68,14 @@ async def replace(
 ) -> Driver:
     if errors := check(fields, clock.today()):
         raise Unprocessable(errors)
+    declarations = await lifecycle.lock_current_of_driver(db, operator, driver_id)
     try:
         async with db.transaction():
             if not await repository.update(db, driver_id, operator.operator_id, fields):
                 raise NotFound("no such driver")
     except asyncpg.UniqueViolationError:
         raise Conflict("another driver has this licence number and date of birth") from None
-    await lifecycle.follow_driver_change(db, operator, driver_id, fields)
+    await lifecycle.follow_driver_change(db, declarations, fields)
     return await read(db, operator, driver_id)
 
 
