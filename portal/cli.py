@@ -1,8 +1,10 @@
 """The ``portal`` command: serve, worker, migrate, admin."""
 
 import asyncio
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import msgspec
@@ -51,7 +53,7 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_worke
     settings = msgspec.structs.replace(settings, host=host or settings.host, port=port or settings.port)
     with services_for(settings.database_url, settings.redis_url, settings.data_dir) as (database_url, redis_url):
         settings = msgspec.structs.replace(settings, database_url=database_url, redis_url=redis_url)
-        export_for_children(settings)
+        export_for_children(settings, metrics_dir=_fresh_folder(settings.data_dir / "metrics"))
         asyncio.run(migrate(database_url))
         demo_operator = asyncio.run(prepare_demo(database_url)) if demo else None
         worker = None if no_worker else subprocess.Popen([sys.executable, "-m", "portal", "worker"])
@@ -79,6 +81,13 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_worke
             if worker is not None:
                 worker.terminate()
                 worker.wait(30)
+
+
+def _fresh_folder(folder: Path) -> Path:
+    # Metrics files of a previous run would be added to this run's counts.
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 @main.command()

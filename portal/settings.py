@@ -63,10 +63,16 @@ def get_settings() -> Settings:
     return read_settings()
 
 
-def export_for_children(settings: Settings) -> None:
-    """Put ``settings`` into the environment, for the server and worker processes started next."""
+def export_for_children(settings: Settings, metrics_dir: Path | None = None) -> None:
+    """Put ``settings`` into the environment, for the server and worker processes started next.
+
+    With ``metrics_dir``, prometheus-client keeps each process's metrics there and ``/metrics``
+    adds them up, whichever server process answers the scrape.
+    """
     for field in msgspec.structs.fields(Settings):
         name = _UNPREFIXED.get(field.name, PREFIX + field.name.upper())
         value = getattr(settings, field.name)
         os.environ[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    if metrics_dir is not None:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     get_settings.cache_clear()
