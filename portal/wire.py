@@ -232,7 +232,7 @@ def decode_json(body: bytes, struct_type: type[T]) -> T:
     if not body.strip():
         raise MalformedBody("the body is empty: a JSON object is expected")
     try:
-        struct = _decoder(struct_type).decode(body)
+        struct: T = _decoder(struct_type).decode(body)
     except msgspec.ValidationError:
         errors = _every_error(body, struct_type)
         raise Unprocessable(errors or [_error("", "the body does not match the expected object")]) from None
