@@ -16,7 +16,7 @@ from portal.db import create_pool, provide_transaction
 from portal.declarations.api import DeclarationController
 from portal.errors import EXCEPTION_HANDLERS
 from portal.health import MetricsController, health, ping
-from portal.operators.auth import provide_operator
+from portal.operators.auth import authenticate_operator, provide_operator
 from portal.operators.drivers.api import DriverController
 from portal.operators.vehicles.api import VehicleController
 from portal.settings import Settings, get_settings
@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     operator_api = Router(
         path="/",
         route_handlers=[DriverController, VehicleController, DeclarationController],
-        dependencies={"operator": Provide(provide_operator)},
+        guards=[authenticate_operator],
+        dependencies={"operator": Provide(provide_operator, sync_to_thread=False)},
         security=[{"apiKey": [], "operatorId": []}],
     )
     return Litestar(

@@ -654,15 +654,6 @@ async def test_hostile_copy_creates_nothing(
     assert error_fields(r) == fields
 
 
-UNAUTHENTICATED_BODY_READ = (
-    "the body is decoded before the caller is authenticated: StrictJSON (a DTO) runs while litestar "
-    "extracts the handler's arguments, before the `operator` dependency (portal/operators/auth.py "
-    "provide_operator) runs, so a request without x-api-key gets 400/415/422 naming fields instead of "
-    "401; authenticating in a guard on the operator Router (portal/app.py) would run first"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=UNAUTHENTICATED_BODY_READ)
 @pytest.mark.parametrize(
     ("content", "content_type"),
     [(b"{", "application/json"), (b"[]", "application/json"), (b"{}", "text/plain")],
@@ -686,15 +677,7 @@ async def test_unauthenticated_valid_body_is_401(client: Client, fleet: Fleet) -
 
 # --- hostile query strings ----------------------------------------------------------------------
 
-NUL_IN_QUERY_REACHES_POSTGRESQL = (
-    "a NUL in a free query string goes unchecked to PostgreSQL, which raises "
-    "CharacterNotInRepertoireError (invalid byte sequence for encoding UTF8: 0x00) -> 500: `term` "
-    "of GET /drivers (portal/operators/drivers/api.py) and `postingCountry` of GET /declarations "
-    "(portal/declarations/api.py) need the free-text rule (or a pattern) before the query"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=NUL_IN_QUERY_REACHES_POSTGRESQL)
 @pytest.mark.parametrize(
     ("path", "query", "field"),
     [("/drivers", "term=a%00b", "term"), ("/declarations", "postingCountry=%00", "postingCountry")],

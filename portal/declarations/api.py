@@ -7,13 +7,14 @@ from typing import Annotated
 from litestar import Controller, delete, get, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
+from portal import normalize
 from portal.db import Db
 from portal.declarations import lifecycle, service
 from portal.declarations.repository import STATUSES, DeclarationFilter
 from portal.errors import ApiError
 from portal.operators.auth import CurrentOperator
 from portal.pagination import decode_cursor, next_cursor
-from portal.wire import StrictJSON
+from portal.wire import StrictJSON, query_value
 from schemas.declarations import (
     CopyRequest,
     Declaration,
@@ -24,6 +25,10 @@ from schemas.declarations import (
 )
 
 DeclarationId = Annotated[uuid.UUID, PathParameter(description="declarationId")]
+
+
+def _any_case_country(code: str) -> str:
+    return normalize.posting_country(code.upper())
 
 
 class DeclarationController(Controller):
@@ -48,7 +53,7 @@ class DeclarationController(Controller):
         if status is not None and status.upper() not in STATUSES:
             raise ApiError(f"status must be one of {', '.join(STATUSES)}")
         where = DeclarationFilter(
-            posting_country=posting_country.upper() if posting_country else None,
+            posting_country=query_value("postingCountry", posting_country, _any_case_country),
             status=status.upper() if status else None,
             driver_id=driver_id,
             end_date_from=end_date_from,

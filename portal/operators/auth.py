@@ -12,8 +12,9 @@ from typing import Any
 import asyncpg
 import msgspec
 from litestar import Request
-from litestar.datastructures import State
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.handlers import BaseRouteHandler
 
 from portal.errors import Forbidden, Unauthenticated
 from portal.ids import secret_hash
@@ -54,19 +55,29 @@ def forget_cached_keys() -> None:
     _holders.clear()
 
 
-async def provide_operator(request: Request[Any, Any, Any], state: State) -> OperatorPrincipal:
-    api_key = request.headers.get("x-api-key")
+async def authenticate_operator(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard of the operator routes: it runs before the body or the query is even read.
+
+    So an unauthenticated caller learns nothing about what its request would have done.
+    """
+    api_key = connection.headers.get("x-api-key")
     if not api_key:
         raise Unauthenticated("the x-api-key header is required")
-    holder = await key_holder(state.db_pool, api_key)
+    holder = await key_holder(connection.app.state.db_pool, api_key)
     if holder is None or holder.operator_id is None:
         raise Unauthenticated("the API key is not valid for operators (unknown or revoked)")
-    claimed = request.headers.get("x-operator-id", "").strip().lower()
+    claimed = connection.headers.get("x-operator-id", "").strip().lower()
     if not claimed:
         raise Unauthenticated("the x-operator-id header is required")
     if claimed != str(holder.operator_id):
         raise Forbidden("the API key does not belong to the operator named in x-operator-id")
-    return OperatorPrincipal(holder.operator_id, holder.country)
+    connection.state.operator = OperatorPrincipal(holder.operator_id, holder.country)
+
+
+def provide_operator(request: Request[Any, Any, Any]) -> OperatorPrincipal:
+    """The operator the guard authenticated."""
+    operator: OperatorPrincipal = request.state.operator
+    return operator
 
 
 # The authenticated operator: handlers declare ``operator: CurrentOperator``.

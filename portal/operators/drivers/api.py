@@ -7,12 +7,13 @@ from typing import Annotated
 from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from portal import normalize
 from portal.db import Db
 from portal.operators.auth import CurrentOperator
 from portal.operators.drivers import service
 from portal.operators.drivers.repository import DriverFilter
 from portal.pagination import decode_cursor, next_cursor
-from portal.wire import StrictJSON
+from portal.wire import StrictJSON, query_value
 from schemas.declarations import Deleted
 from schemas.drivers import Driver, DriverFields, DriverPage
 
@@ -40,7 +41,7 @@ class DriverController(Controller):
         with_active_declarations: Annotated[int, QueryParameter(name="withActiveDeclarations", ge=0, le=1)] = 0,
     ) -> DriverPage:
         where = DriverFilter(
-            term=term,
+            term=query_value("term", term, normalize.text),
             by_last_name=bool(by_last_name),
             date_of_birth=date_of_birth,
             with_active_declarations=bool(with_active_declarations),
