@@ -12,7 +12,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
 from portal import idempotency, logs
-from portal.db import create_pool, provide_transaction
+from portal.db import close_pool, create_pool, provide_transaction
 from portal.declarations.api import DeclarationController
 from portal.errors import EXCEPTION_HANDLERS
 from portal.health import MetricsController, health, ping
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             await app.state.redis.aclose()
-            await app.state.db_pool.close()
+            await close_pool(app.state.db_pool)
 
     operator_api = Router(
         path="/",

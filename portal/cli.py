@@ -76,6 +76,8 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_worke
                 port=settings.port,
                 workers=workers,
                 log_access=False,
+                # A worker that has not stopped by then is killed, so Ctrl-C always ends the portal.
+                workers_kill_timeout=30,
             ).serve()
         finally:
             if worker is not None:

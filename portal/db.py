@@ -1,5 +1,6 @@
 """PostgreSQL access: the pool, its codecs, the per-request transaction, and migrations."""
 
+import asyncio
 import importlib.resources
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -28,12 +29,22 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         )
 
 
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    """Connections go back to the pool as they are.
+
+    The portal never changes session state (no SET, LISTEN or session advisory locks; the
+    migration lock is transaction-scoped), so asyncpg's default reset query would cost one
+    round trip per request and undo nothing.
+    """
+
+
 async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         database_url,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_no_reset,
         # UTC everywhere: "today" for expiry and submission is the UTC date.
         server_settings={"timezone": "UTC", "application_name": "portal"},
     )
@@ -55,6 +66,15 @@ async def provide_transaction(
         await idempotency.claim(connection, request)
         yield connection
         await idempotency.remember(connection, request)
+
+
+async def close_pool(pool: asyncpg.Pool, grace_seconds: float = 10.0) -> None:
+    """Close gracefully, but not forever: a request cancelled at shutdown never gives its
+    connection back, and a plain ``close()`` would wait for it without end."""
+    try:
+        await asyncio.wait_for(pool.close(), grace_seconds)
+    except TimeoutError:
+        pool.terminate()
 
 
 def _migrations() -> list[tuple[str, str]]:
