@@ -11,7 +11,7 @@ import msgspec
 
 from portal import clock
 from portal.declarations import repository
-from portal.declarations.service import checked_context, compose, fields_of, locked
+from portal.declarations.service import checked_context, fields_of, locked, next_version
 from portal.errors import Conflict, Unprocessable
 from portal.ids import new_id
 from portal.operators.auth import OperatorPrincipal
@@ -48,15 +48,7 @@ async def submit(db: asyncpg.Connection, operator: OperatorPrincipal, declaratio
         raise Conflict(f"only a DRAFT can be submitted; this declaration is {current.declaration_status}")
     fields = fields_of(current)
     await checked_context(db, operator, fields, submitting_on=clock.today(), driver=driver)
-    submitted = compose(
-        fields,
-        driver,
-        declaration_id=declaration_id,
-        operator_id=operator.operator_id,
-        status="SUBMITTED",
-        version=current.declaration_version + 1,
-        submitted_at=clock.now(),
-    )
+    submitted = next_version(current, fields, driver, status="SUBMITTED", submitted_at=clock.now())
     await _refuse_overlap(db, submitted)
     return await _record(db, submitted, "SUBMITTED")
 
@@ -95,15 +87,8 @@ async def update_submitted(
     if fields.declaration_end_date != current.declaration_end_date and fields.declaration_end_date < clock.today():
         raise Unprocessable([FieldError(field="declarationEndDate", message="must not be in the past")])
     await checked_context(db, operator, fields, driver=driver)
-    updated = compose(
-        fields,
-        driver,
-        declaration_id=declaration_id,
-        operator_id=operator.operator_id,
-        status="SUBMITTED",
-        version=current.declaration_version + 1,
-        submitted_at=current.declaration_submission_date,
-        email_status=current.declaration_email_status,
+    updated = next_version(
+        current, fields, driver, status="SUBMITTED", submitted_at=current.declaration_submission_date
     )
     await _refuse_overlap(db, updated)
     return await _record(db, updated, "UPDATED")

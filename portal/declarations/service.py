@@ -54,6 +54,27 @@ def compose(
     )
 
 
+def next_version(
+    current: Declaration,
+    fields: DeclarationFields,
+    driver: DriverFields,
+    *,
+    status: str,
+    submitted_at: datetime.datetime | None,
+) -> Declaration:
+    """The version after ``current``, with what is declared now."""
+    return compose(
+        fields,
+        driver,
+        declaration_id=current.declaration_id,
+        operator_id=current.operator_id,
+        status=status,
+        version=current.declaration_version + 1,
+        submitted_at=submitted_at,
+        email_status=current.declaration_email_status,
+    )
+
+
 class Context(msgspec.Struct, frozen=True):
     """What the rules need beyond the declaration: its driver and the register entries of its plates."""
 
@@ -144,15 +165,7 @@ async def replace_draft(
     current, _ = await locked(db, operator, declaration_id)
     _require_draft(current, "replaced")
     driver = await checked_context(db, operator, fields)
-    declaration = compose(
-        fields,
-        driver,
-        declaration_id=declaration_id,
-        operator_id=operator.operator_id,
-        status="DRAFT",
-        version=current.declaration_version + 1,
-        submitted_at=None,
-    )
+    declaration = next_version(current, fields, driver, status="DRAFT", submitted_at=None)
     await repository.update(db, declaration)
     return declaration
 
