@@ -12,6 +12,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
 from portal import idempotency, logs
+from portal.bulk.api import BulkController
 from portal.db import close_pool, create_pool, provide_transaction
 from portal.declarations.api import DeclarationController
 from portal.errors import EXCEPTION_HANDLERS
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     operator_api = Router(
         path="/",
-        route_handlers=[DriverController, VehicleController, DeclarationController],
+        route_handlers=[DriverController, VehicleController, DeclarationController, BulkController],
         guards=[authenticate_operator],
         dependencies={"operator": Provide(provide_operator, sync_to_thread=False)},
         security=[{"apiKey": [], "operatorId": []}],

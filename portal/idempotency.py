@@ -53,7 +53,9 @@ def replay_handler(_: Request[Any, Any, Any], replay: Replay) -> Response[bytes]
 async def before_request(request: Request[Any, Any, Any]) -> None:
     # Async on purpose: litestar runs sync hooks in a thread, where the context variable would be lost.
     key = request.headers.get(HEADER)
-    if request.method != "POST" or key is None:
+    # Bulk filing opts out: its records are idempotent by clientReference, and its body is a
+    # stream too large to hash and keep.
+    if request.method != "POST" or key is None or request.route_handler.opt.get("idempotency") is False:
         _answer.set(None)
         return
     if not key or len(key) > MAX_KEY_LENGTH:

@@ -65,13 +65,26 @@ def iso_countries() -> frozenset[str]:
     return frozenset(code for code in codes if len(code) == 2 and code.isalpha()) - _NOT_COUNTRIES
 
 
+@functools.cache
+def _latin_letters() -> frozenset[str]:
+    """Every letter of the Latin script up to the Latin Extended Additional block."""
+    return frozenset(
+        char for char in map(chr, range(0x2000)) if char.isalpha() and unicodedata.name(char, "").startswith("LATIN ")
+    )
+
+
 def text(value: str) -> str:
     """Free text: NFC, trimmed, no control or invisible format characters."""
-    for char in value:
-        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
-            name = unicodedata.name(char, f"U+{ord(char):04X}")
-            raise ValueError(f"contains a control or invisible character ({name}), which is not allowed")
-    normalised = unicodedata.normalize("NFC", value).strip()
+    # Bulk filing runs this on every string of a million records: printable text, by far the
+    # most common, is checked in C; only the rest is looked at character by character.
+    if not value.isprintable():
+        for char in value:
+            if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+                name = unicodedata.name(char, f"U+{ord(char):04X}")
+                raise ValueError(f"contains a control or invisible character ({name}), which is not allowed")
+    if not (value.isascii() or unicodedata.is_normalized("NFC", value)):
+        value = unicodedata.normalize("NFC", value)
+    normalised = value.strip()
     if not normalised and value:
         raise ValueError("must not be blank")
     return normalised
@@ -82,11 +95,11 @@ def latin_name(value: str) -> str:
     normalised = text(value)
     if not normalised:
         raise ValueError("must not be blank")
+    latin = _latin_letters()
     for char in normalised:
-        if char in _NAME_PUNCTUATION or unicodedata.category(char).startswith("M"):
+        if char in latin or char in _NAME_PUNCTUATION or unicodedata.category(char).startswith("M"):
             continue
-        if not (char.isalpha() and unicodedata.name(char, "").startswith("LATIN ")):
-            raise ValueError(f"must be written in Latin script: {char!r} is not a Latin letter")
+        raise ValueError(f"must be written in Latin script: {char!r} is not a Latin letter")
     return normalised
 
 
@@ -96,6 +109,10 @@ def plate(value: str) -> str:
     A look-alike letter from another script (Cyrillic 'А', Greek 'Ε') is refused, never mapped,
     so that the plate an inspector types finds the plate that was declared.
     """
+    if value.isascii():
+        compact = value.translate(_PLATE_SEPARATORS).upper()
+        if PLATE_PATTERN.fullmatch(compact):
+            return compact
     compact = unicodedata.normalize("NFKC", text(value)).translate(_PLATE_SEPARATORS)
     for char in compact:
         # Check before upper-casing: 'ı'.upper() is 'I' and 'ſ'.upper() is 'S'.

@@ -2,12 +2,12 @@
 
 import calendar
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import msgspec
 
 from portal.clock import years_between
-from schemas.declarations import DeclarationFields
 from schemas.errors import FieldError
 
 MAX_MONTHS = 6
@@ -20,6 +20,29 @@ PLATE_LISTS = {
     "declarationVehiclePlateNumberLight": ("declaration_vehicle_plate_number_light", GOODS, "LIGHT"),
     "declarationVehiclePlateNumberHeavy": ("declaration_vehicle_plate_number_heavy", GOODS, "HEAVY"),
 }
+
+
+class Posting(Protocol):
+    """What the rules read of a declaration: the single API's body and a bulk record both have it."""
+
+    declaration_posting_country: str
+    declaration_start_date: datetime.date
+    declaration_end_date: datetime.date
+
+    # Read-only, so that lists of narrower types (Literal values) fit too.
+    @property
+    def declaration_operation_type(self) -> Sequence[str]: ...
+    @property
+    def declaration_transport_type(self) -> Sequence[str]: ...
+
+    declaration_vehicle_plate_number: list[str]
+    declaration_vehicle_plate_number_light: list[str]
+    declaration_vehicle_plate_number_heavy: list[str]
+    other_contact_as_transport_manager: bool
+    other_contact_first_name: str | None
+    other_contact_last_name: str | None
+    other_contact_email: str | None
+    other_contact_phone: str | None
 
 
 class RegisteredVehicle(msgspec.Struct, frozen=True):
@@ -38,11 +61,11 @@ def last_allowed_end(start: datetime.date) -> datetime.date:
     return add_months(start, MAX_MONTHS) - datetime.timedelta(days=1)
 
 
-def all_plates(fields: DeclarationFields) -> list[str]:
+def all_plates(fields: Posting) -> list[str]:
     return [plate for _, (attribute, _, _) in PLATE_LISTS.items() for plate in getattr(fields, attribute)]
 
 
-def _period(fields: DeclarationFields, submitting_on: datetime.date | None) -> list[FieldError]:
+def _period(fields: Posting, submitting_on: datetime.date | None) -> list[FieldError]:
     start, end = fields.declaration_start_date, fields.declaration_end_date
     errors = []
     if end < start:
@@ -66,7 +89,7 @@ def _period(fields: DeclarationFields, submitting_on: datetime.date | None) -> l
     return errors
 
 
-def _types(fields: DeclarationFields) -> list[FieldError]:
+def _types(fields: Posting) -> list[FieldError]:
     errors = []
     for wire_name, values in (
         ("declarationOperationType", fields.declaration_operation_type),
@@ -77,7 +100,7 @@ def _types(fields: DeclarationFields) -> list[FieldError]:
     return errors
 
 
-def _plates(fields: DeclarationFields, register: Mapping[str, RegisteredVehicle]) -> list[FieldError]:
+def _plates(fields: Posting, register: Mapping[str, RegisteredVehicle]) -> list[FieldError]:
     errors = []
     seen: set[str] = set()
     for wire_name, (attribute, transport_type, weight) in PLATE_LISTS.items():
@@ -109,7 +132,7 @@ def _plates(fields: DeclarationFields, register: Mapping[str, RegisteredVehicle]
     return errors
 
 
-def _contact(fields: DeclarationFields) -> list[FieldError]:
+def _contact(fields: Posting) -> list[FieldError]:
     if fields.other_contact_as_transport_manager:
         return []
     why = "is required when otherContactAsTransportManager is false"
@@ -129,7 +152,7 @@ def _contact(fields: DeclarationFields) -> list[FieldError]:
 
 
 def check(
-    fields: DeclarationFields,
+    fields: Posting,
     *,
     establishment_country: str,
     driver_born: datetime.date | None,

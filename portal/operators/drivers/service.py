@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from typing import Protocol
 
 import asyncpg
 
@@ -18,7 +19,12 @@ EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 ADULT_YEARS = 18
 
 
-def check(fields: DriverFields, today: datetime.date) -> list[FieldError]:
+class DriverDates(Protocol):
+    driver_date_of_birth: datetime.date
+    driver_contract_start_date: datetime.date
+
+
+def check(fields: DriverDates, today: datetime.date) -> list[FieldError]:
     errors = []
     born = fields.driver_date_of_birth
     if born < EARLIEST_BIRTH:

@@ -1,0 +1,1 @@
+"""Bulk filing: millions of self-contained records in one streamed upload."""

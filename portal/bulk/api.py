@@ -1,0 +1,128 @@
+"""``POST /declarations/bulk`` and the upload's progress and outcomes (``/bulk-uploads``)."""
+
+import datetime
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import asyncpg
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Stream
+
+from portal.bulk import repository, service
+from portal.errors import Conflict, NotFound, UnsupportedMediaType
+from portal.ids import new_id
+from portal.operators.auth import CurrentOperator
+from schemas.bulk import BulkResult, BulkUpload
+
+_ACCEPTED = {"application/json": "application/json", service.NDJSON: service.NDJSON, "": "application/json"}
+_encode = msgspec.json.Encoder().encode
+
+
+def _upload(row: asyncpg.Record) -> BulkUpload:
+    elapsed = ((row["finished_at"] or row["updated_at"]) - row["started_at"]).total_seconds()
+    return BulkUpload(
+        bulk_upload_id=row["id"],
+        state=row["state"],
+        submit=row["submit"],
+        received=row["received"],
+        accepted=row["accepted"],
+        rejected=row["rejected"],
+        submitted=row["submitted"],
+        records_per_second=round(row["received"] / elapsed, 1) if elapsed > 0 else 0.0,
+        message=row["message"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        results_url=f"/bulk-uploads/{row['id']}/results",
+    )
+
+
+async def _read_upload(pool: asyncpg.Pool, upload_id: uuid.UUID, operator_id: uuid.UUID) -> BulkUpload:
+    async with pool.acquire() as db:
+        row = await repository.fetch_upload(db, upload_id, operator_id)
+    if row is None:
+        raise NotFound("no such upload")
+    return _upload(row)
+
+
+BULK_DESCRIPTION = """
+The body is a JSON array or NDJSON (`application/x-ndjson`, one record a line) of bulk records
+(`schemas/json/BulkRecord.json`): the operator's `clientReference`, the driver's fields, the
+declaration's fields with its plates, and `submit`. It is read as it arrives and filed in
+batches, each its own transaction; progress is at `GET /bulk-uploads/{uploadId}` meanwhile
+(choose the id with `uploadId`, or read it from the answer). Every record's outcome, by
+position, is at `GET /bulk-uploads/{uploadId}/results`. A record that breaks a rule is reported
+and the others are filed; sending the same records again files nothing twice.
+"""
+
+
+class BulkController(Controller):
+    tags = ["Bulk filing"]
+
+    @post(
+        "/declarations/bulk",
+        operation_id="FileDeclarationsInBulk",
+        status_code=200,
+        request_max_body_size=None,
+        summary="File many declarations from one streamed upload",
+        description=BULK_DESCRIPTION,
+        opt={"idempotency": False},
+    )
+    async def file_in_bulk(
+        self,
+        request: Request[Any, Any, Any],
+        operator: CurrentOperator,
+        submit: Annotated[bool, QueryParameter(description="submit the records that do not say")] = False,
+        upload_id: Annotated[
+            uuid.UUID | None, QueryParameter(name="uploadId", description="an id of your choosing for this upload")
+        ] = None,
+    ) -> BulkUpload:
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type not in _ACCEPTED:
+            raise UnsupportedMediaType(f"the body must be application/json or {service.NDJSON}, not {media_type}")
+        pool: asyncpg.Pool = request.app.state.db_pool
+        upload_id = upload_id or new_id()
+        if await pool.fetchval("SELECT true FROM bulk_uploads WHERE id = $1", upload_id):
+            raise Conflict("an upload with this uploadId exists already: choose another")
+        await service.file_upload(pool, operator, upload_id, request.stream(), _ACCEPTED[media_type], submit)
+        return await _read_upload(pool, upload_id, operator.operator_id)
+
+    @get("/bulk-uploads/{upload_id:uuid}", operation_id="GetBulkUpload", summary="Progress and counts of an upload")
+    async def get_upload(
+        self, request: Request[Any, Any, Any], operator: CurrentOperator, upload_id: FromPath[uuid.UUID]
+    ) -> BulkUpload:
+        return await _read_upload(request.app.state.db_pool, upload_id, operator.operator_id)
+
+    @get(
+        "/bulk-uploads/{upload_id:uuid}/results",
+        operation_id="GetBulkUploadResults",
+        summary="Every record's outcome, as NDJSON in upload order",
+        media_type=service.NDJSON,
+    )
+    async def get_results(
+        self, request: Request[Any, Any, Any], operator: CurrentOperator, upload_id: FromPath[uuid.UUID]
+    ) -> Stream:
+        pool: asyncpg.Pool = request.app.state.db_pool
+        await _read_upload(pool, upload_id, operator.operator_id)  # 404 for another operator's upload
+        return Stream(_result_lines(pool, upload_id), media_type=service.NDJSON)
+
+
+async def _result_lines(pool: asyncpg.Pool, upload_id: uuid.UUID) -> AsyncIterator[bytes]:
+    async with pool.acquire() as db, db.transaction():
+        async for row in repository.results(db, upload_id):
+            yield (
+                _encode(
+                    BulkResult(
+                        position=row["position"],
+                        client_reference=row["client_reference"],
+                        declaration_id=row["declaration_id"],
+                        errors=msgspec.convert(row["errors"] or [], list[Any]),
+                    )
+                )
+                + b"\n"
+            )
+
+
+__all__ = ["BulkController", "datetime"]

@@ -1,0 +1,237 @@
+"""Filing an upload: records are read and checked while earlier batches are written.
+
+Each batch is its own transaction: when it commits, its records are filed and their outcomes
+stored, so a client that disconnects half-way loses nothing the portal had acknowledged in its
+progress counts. Memory holds two batches at most, whatever the size of the upload.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import cast
+
+import asyncpg
+import msgspec
+import structlog
+from litestar.exceptions import HTTPException
+
+from portal import clock
+from portal.bulk import reader, repository, validate
+from portal.declarations import lifecycle
+from portal.operators.auth import OperatorPrincipal
+from schemas.errors import FieldError
+
+log = structlog.get_logger(__name__)
+
+BATCH_SIZE = 5000
+NDJSON = "application/x-ndjson"
+
+_errors_json = msgspec.json.Encoder()
+
+
+class _Reference(msgspec.Struct):
+    """Enough of a refused record to name it in the outcome."""
+
+    clientReference: object = None
+
+
+_reference = msgspec.json.Decoder(_Reference)
+
+
+class Refusal(msgspec.Struct, frozen=True):
+    position: int
+    client_reference: str | None
+    errors: list[FieldError]
+
+
+class Batch(msgspec.Struct):
+    rows: list[tuple[object, ...]] = msgspec.field(default_factory=list)
+    refusals: list[Refusal] = msgspec.field(default_factory=list)
+
+
+class Progress(msgspec.Struct):
+    received: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    submitted: int = 0
+
+
+def _reference_of(raw: bytes) -> str | None:
+    try:
+        reference = _reference.decode(raw).clientReference
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    return reference if isinstance(reference, str) else None
+
+
+async def _records(chunks: AsyncIterator[bytes], media_type: str) -> AsyncIterator[bytes | reader.TooLarge]:
+    if media_type == NDJSON:
+        async for record in reader.ndjson_records(chunks):
+            yield record
+    else:
+        async for raw in reader.array_records(chunks):
+            yield raw
+
+
+async def _read(
+    chunks: AsyncIterator[bytes], media_type: str, upload: validate.Upload, batches: "asyncio.Queue[Batch | None]"
+) -> None:
+    """Producer: split and check records, and hand over batches of them."""
+    batch = Batch()
+    position = 0
+    try:
+        async for raw in _records(chunks, media_type):
+            if isinstance(raw, reader.TooLarge):
+                message = f"the record has {raw.size} bytes, more than {reader.MAX_RECORD_BYTES}"
+                batch.refusals.append(Refusal(position, None, [FieldError(field="", message=message)]))
+            else:
+                record, errors = validate.check(raw, upload)
+                if record is None or errors:
+                    reference = record.client_reference if record else _reference_of(raw)
+                    batch.refusals.append(Refusal(position, reference, errors))
+                else:
+                    batch.rows.append(validate.staging_row(position, record, upload))
+            position += 1
+            if len(batch.rows) + len(batch.refusals) >= BATCH_SIZE:
+                await batches.put(batch)
+                batch = Batch()
+    except asyncio.CancelledError:
+        raise  # the consumer is gone: nobody waits for the rest
+    except BaseException:
+        # An unreadable rest or a client gone: the records read before are filed all the same.
+        if batch.rows or batch.refusals:
+            await batches.put(batch)
+        await batches.put(None)
+        raise
+    if batch.rows or batch.refusals:
+        await batches.put(batch)
+    await batches.put(None)
+
+
+def _refusal(position: int, message: str, field: str = "") -> tuple[int, FieldError]:
+    return position, FieldError(field=field, message=message)
+
+
+async def _database_refusals(db: asyncpg.Connection, operator_id: uuid.UUID) -> dict[int, list[FieldError]]:
+    """What the batch breaks of the rules that need the database, by record position."""
+    found: dict[int, list[FieldError]] = {}
+    for row in await repository.file_vehicles(db, operator_id):
+        registered = " ".join(filter(None, (row["transport_type"], row["vehicle_weight"])))
+        found.setdefault(row["position"], []).append(
+            FieldError(
+                field=f"{row['field']}[{row['index']}]",
+                message=f"{row['plate']} is registered as {registered}, not for this list",
+            )
+        )
+    for row in await repository.repeated_references(db):
+        found.setdefault(row["position"], []).append(
+            FieldError(field="clientReference", message=f"repeats the reference of record {row['first']}")
+        )
+    await repository.refuse(db, list(found))
+    for row in await repository.overlaps(db, operator_id):
+        other = (
+            f"declaration {row['declaration_id']} is SUBMITTED"
+            if row["declaration_id"]
+            else f"record {row['earlier']} of this upload is submitted"
+        )
+        found.setdefault(row["position"], []).append(
+            FieldError(field="", message=f"{other} for the same driver and host country and its period overlaps")
+        )
+    await repository.refuse(db, list(found))
+    return found
+
+
+async def _file(
+    db: asyncpg.Connection, upload_id: uuid.UUID, upload: validate.Upload, batch: Batch, progress: Progress
+) -> None:
+    """Consumer: file one batch in one transaction, with its outcomes and the progress counts."""
+    operator_id = upload.operator_id
+    # Staging rows start with (position, clientReference): see repository.STAGING_COLUMNS.
+    references: dict[int, str | None] = {cast(int, row[0]): cast(str, row[1]) for row in batch.rows}
+    async with db.transaction():
+        if batch.rows:
+            await repository.stage(db, batch.rows)
+            changed = await repository.changed_drivers(db, operator_id)
+            if changed:
+                await _follow_changed_drivers(db, upload, changed)
+            await repository.file_drivers(db, operator_id)
+            refused = await _database_refusals(db, operator_id)
+            await repository.file_declarations(db, operator_id, upload.now)
+            filed = await repository.filed_ids(db, operator_id)
+        else:
+            refused, filed = {}, []
+        results: list[tuple[int, str | None, uuid.UUID | None, str | None]] = [
+            (row["position"], references[row["position"]], row["id"], None) for row in filed
+        ]
+        results += [
+            (position, references[position], None, _errors_json.encode(errors).decode())
+            for position, errors in refused.items()
+        ]
+        results += [
+            (refusal.position, refusal.client_reference, None, _errors_json.encode(refusal.errors).decode())
+            for refusal in batch.refusals
+        ]
+        await repository.save_results(db, upload_id, results)
+        progress.received += len(batch.rows) + len(batch.refusals)
+        progress.accepted += len(filed)
+        progress.rejected += len(refused) + len(batch.refusals)
+        progress.submitted += sum(1 for row in filed if row["submitted"])
+        await repository.count_progress(
+            db, upload_id, progress.received, progress.accepted, progress.rejected, progress.submitted
+        )
+
+
+async def _follow_changed_drivers(db: asyncpg.Connection, upload: validate.Upload, driver_ids: list[uuid.UUID]) -> None:
+    """New details of existing drivers become new versions of their current declarations, as on PUT /drivers."""
+    operator = OperatorPrincipal(upload.operator_id, upload.establishment_country)
+    for driver_id in driver_ids:
+        declarations = await lifecycle.lock_current_of_driver(db, operator, driver_id)
+        fields = await repository.staged_driver(db, driver_id)
+        await lifecycle.follow_driver_change(db, declarations, fields)
+
+
+async def file_upload(
+    pool: asyncpg.Pool,
+    operator: OperatorPrincipal,
+    upload_id: uuid.UUID,
+    chunks: AsyncIterator[bytes],
+    media_type: str,
+    submit_by_default: bool,
+) -> None:
+    """Read, check and file a whole upload, keeping its state and outcomes in the database."""
+    upload = validate.Upload(
+        operator_id=operator.operator_id,
+        establishment_country=operator.establishment_country,
+        today=clock.today(),
+        now=clock.now(),
+        submit_by_default=submit_by_default,
+    )
+    async with pool.acquire() as db:
+        await repository.create_upload(db, upload_id, operator.operator_id, submit_by_default)
+        await repository.prepare(db)
+        batches: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=2)
+        producer = asyncio.create_task(_read(chunks, media_type, upload, batches))
+        progress = Progress()
+        try:
+            while (batch := await batches.get()) is not None:
+                await _file(db, upload_id, upload, batch, progress)
+            await producer
+        except reader.Unreadable as problem:
+            await repository.finish(
+                db, upload_id, "FAILED", f"{problem}; the {progress.received} records before were kept"
+            )
+            return
+        except HTTPException:
+            # litestar's word for a client that went away mid-body.
+            await repository.finish(
+                db, upload_id, "FAILED", f"the client disconnected; the {progress.received} records before were kept"
+            )
+            return
+        except BaseException:
+            producer.cancel()
+            await repository.finish(
+                pool, upload_id, "FAILED", "an internal error stopped the upload; it has been logged"
+            )
+            raise
+        await repository.finish(db, upload_id, "DONE", "")
+        log.info("bulk upload filed", upload=str(upload_id), received=progress.received, rejected=progress.rejected)
