@@ -46,7 +46,8 @@ async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 1
         init=_init_connection,
         reset=_no_reset,
         # UTC everywhere: "today" for expiry and submission is the UTC date.
-        server_settings={"timezone": "UTC", "application_name": "portal"},
+        # Bulk filing stages batches in a temporary table: room for them in memory.
+        server_settings={"timezone": "UTC", "application_name": "portal", "temp_buffers": "64MB"},
     )
     assert pool is not None
     return pool

@@ -47,9 +47,14 @@ CREATE_STAGING = f"""
         details text NOT NULL,
         driver text NOT NULL,
         document text,
-        refused boolean NOT NULL DEFAULT false
+        refused boolean NOT NULL DEFAULT false,
+        filed_before uuid
     ) ON COMMIT DELETE ROWS
 """
+
+# The batch's statements probe indexes row by row (correlated subqueries, LATERAL ... LIMIT 1):
+# statistics of tables growing by millions of rows lag behind, and a plan that trusts them
+# would hash or sort a whole table for every batch instead.
 
 # Every plate of the batch with the list it stands in, its index there and what it must be.
 _PLATES = """
@@ -70,15 +75,21 @@ async def prepare(db: asyncpg.Connection) -> None:
 
 async def stage(db: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
     await db.copy_records_to_table("bulk_staging", records=rows, columns=STAGING_COLUMNS)
+    # Temporary tables are never analysed by autovacuum: without statistics the planner
+    # guesses wrong and scans whole tables instead of probing their indexes.
+    await db.execute("ANALYZE bulk_staging")
 
 
 async def changed_drivers(db: asyncpg.Connection, operator_id: uuid.UUID) -> list[uuid.UUID]:
     """Drivers of the batch that exist already with other details: their declarations follow."""
     rows = await db.fetch(
         f"""
-        SELECT DISTINCT d.id FROM drivers d
-        JOIN bulk_staging s ON d.operator_id = $1 AND d.license_number = s.license_number
-                           AND d.date_of_birth = s.date_of_birth
+        SELECT DISTINCT d.id FROM bulk_staging s
+        CROSS JOIN LATERAL (
+            SELECT * FROM drivers d WHERE d.operator_id = $1 AND d.license_number = s.license_number
+                                      AND d.date_of_birth = s.date_of_birth
+            LIMIT 1
+        ) AS d
         WHERE ({_driver_columns("d")}) IS DISTINCT FROM ({_driver_columns("s")})
         ORDER BY d.id
         """,
@@ -102,10 +113,7 @@ async def staged_driver(db: asyncpg.Connection, driver_id: uuid.UUID) -> DriverF
 
 
 async def file_drivers(db: asyncpg.Connection, operator_id: uuid.UUID) -> None:
-    """Create or update the batch's drivers (the last record of a driver wins) and lock them all.
-
-    The locks serialise this batch's overlap checks with single submits for the same drivers.
-    """
+    """Create or update the batch's drivers (the last record of a driver wins)."""
     await db.execute(
         f"""
         INSERT INTO drivers (id, operator_id, updated_at, {_DRIVER_LIST})
@@ -119,12 +127,14 @@ async def file_drivers(db: asyncpg.Connection, operator_id: uuid.UUID) -> None:
     )
     await db.execute(
         """
-        UPDATE bulk_staging s SET driver_id = d.id FROM drivers d
-        WHERE d.operator_id = $1 AND d.license_number = s.license_number AND d.date_of_birth = s.date_of_birth
+        UPDATE bulk_staging s SET
+            driver_id = (SELECT d.id FROM drivers d WHERE d.operator_id = $1 AND d.license_number = s.license_number
+                                                     AND d.date_of_birth = s.date_of_birth),
+            filed_before = (SELECT d.id FROM declarations d
+                            WHERE d.operator_id = $1 AND d.client_reference = s.client_reference)
         """,
         operator_id,
     )
-    await db.execute("SELECT 1 FROM drivers WHERE id IN (SELECT driver_id FROM bulk_staging) ORDER BY id FOR UPDATE")
 
 
 async def file_vehicles(db: asyncpg.Connection, operator_id: uuid.UUID) -> list[asyncpg.Record]:
@@ -143,7 +153,9 @@ async def file_vehicles(db: asyncpg.Connection, operator_id: uuid.UUID) -> list[
         f"""
         SELECT plates.position, plates.field, plates.index, plates.plate, v.transport_type, v.vehicle_weight
         FROM ({_PLATES}) AS plates
-        JOIN vehicles v ON v.operator_id = $1 AND v.plate_number = plates.plate
+        CROSS JOIN LATERAL (
+            SELECT * FROM vehicles v WHERE v.operator_id = $1 AND v.plate_number = plates.plate LIMIT 1
+        ) AS v
         WHERE (v.transport_type, v.vehicle_weight) <> (plates.transport_type, plates.weight)
         """,
         operator_id,
@@ -166,7 +178,7 @@ async def refuse(db: asyncpg.Connection, positions: list[int]) -> None:
     await db.execute("UPDATE bulk_staging SET refused = true WHERE position = ANY($1::integer[])", positions)
 
 
-async def overlaps(db: asyncpg.Connection, operator_id: uuid.UUID) -> list[asyncpg.Record]:
+async def overlaps(db: asyncpg.Connection) -> list[asyncpg.Record]:
     """Records to submit that overlap a submitted declaration (``declaration_id``) or an earlier
     record of the batch (``earlier``), for the same driver and host country.
 
@@ -174,30 +186,37 @@ async def overlaps(db: asyncpg.Connection, operator_id: uuid.UUID) -> list[async
     """
     rows: list[asyncpg.Record] = await db.fetch(
         """
-        WITH candidates AS (
-            SELECT * FROM bulk_staging s WHERE s.submit AND NOT s.refused AND NOT EXISTS (
-                SELECT 1 FROM declarations x WHERE x.operator_id = $1 AND x.client_reference = s.client_reference)
+        WITH candidates AS MATERIALIZED (
+            SELECT position, driver_id, posting_country, start_date, end_date FROM bulk_staging
+            WHERE submit AND NOT refused AND filed_before IS NULL
         )
-        SELECT s.position, min(d.id::text)::uuid AS declaration_id, NULL::integer AS earlier
+        SELECT s.position, d.id AS declaration_id, NULL::integer AS earlier
         FROM candidates s
-        JOIN declarations d ON d.driver_id = s.driver_id AND d.posting_country = s.posting_country
-             AND d.status = 'SUBMITTED' AND d.start_date <= s.end_date AND d.end_date >= s.start_date
-        GROUP BY s.position
+        CROSS JOIN LATERAL (
+            SELECT d.id FROM declarations d
+            WHERE d.driver_id = s.driver_id AND d.posting_country = s.posting_country AND d.status = 'SUBMITTED'
+              AND d.start_date <= s.end_date AND d.end_date >= s.start_date
+            LIMIT 1
+        ) AS d
         UNION ALL
         SELECT a.position, NULL, min(b.position)
         FROM candidates a
         JOIN candidates b ON b.driver_id = a.driver_id AND b.posting_country = a.posting_country
              AND b.position < a.position AND b.start_date <= a.end_date AND b.end_date >= a.start_date
         GROUP BY a.position
-        """,
-        operator_id,
+        """
     )
     return rows
 
 
-async def file_declarations(db: asyncpg.Connection, operator_id: uuid.UUID, now: datetime.datetime) -> None:
-    """Insert the batch's declarations that passed, and the event of each submitted one."""
-    await db.execute(
+async def file_declarations(
+    db: asyncpg.Connection, operator_id: uuid.UUID, now: datetime.datetime
+) -> list[asyncpg.Record]:
+    """Insert the batch's declarations that passed, and the event of each submitted one.
+
+    Return each record that was not refused with its declaration's id: new, or filed before.
+    """
+    rows: list[asyncpg.Record] = await db.fetch(
         """
         WITH inserted AS (
             INSERT INTO declarations (id, operator_id, driver_id, status, version, posting_country, start_date,
@@ -208,32 +227,37 @@ async def file_declarations(db: asyncpg.Connection, operator_id: uuid.UUID, now:
                 details::jsonb, driver::jsonb, 'NOT_SENT', CASE WHEN submit THEN $2::timestamptz END, $2,
                 client_reference
             FROM bulk_staging s
-            WHERE NOT refused AND NOT EXISTS (
-                SELECT 1 FROM declarations d WHERE d.operator_id = $1 AND d.client_reference = s.client_reference)
+            WHERE NOT refused AND filed_before IS NULL
             ON CONFLICT (operator_id, client_reference) WHERE client_reference IS NOT NULL DO NOTHING
             RETURNING id
+        ), events AS (
+            INSERT INTO declaration_events (event_id, declaration_id, version, event_type, posting_country, end_date,
+                                            payload)
+            SELECT s.event_id, s.declaration_id, 1, 'SUBMITTED', s.posting_country, s.end_date,
+                   s.document::jsonb || jsonb_build_object('driverId', s.driver_id)
+            FROM bulk_staging s JOIN inserted i ON i.id = s.declaration_id
+            WHERE s.submit
         )
-        INSERT INTO declaration_events (event_id, declaration_id, version, event_type, posting_country, end_date,
-                                        payload)
-        SELECT s.event_id, s.declaration_id, 1, 'SUBMITTED', s.posting_country, s.end_date,
-               s.document::jsonb || jsonb_build_object('driverId', s.driver_id)
-        FROM bulk_staging s JOIN inserted i ON i.id = s.declaration_id
-        WHERE s.submit
+        SELECT s.position, coalesce(s.filed_before, i.id) AS id, i.id IS NOT NULL AND s.submit AS submitted
+        FROM bulk_staging s LEFT JOIN inserted i ON i.id = s.declaration_id
+        WHERE NOT s.refused
         """,
         operator_id,
         now,
     )
+    return rows
 
 
-async def filed_ids(db: asyncpg.Connection, operator_id: uuid.UUID) -> list[asyncpg.Record]:
-    """Each record that was not refused, with the id of its declaration (new or filed before)."""
+async def filed_elsewhere(db: asyncpg.Connection, operator_id: uuid.UUID, positions: list[int]) -> list[asyncpg.Record]:
+    """The ids of records another upload filed at the same moment (their references won the race)."""
     rows: list[asyncpg.Record] = await db.fetch(
         """
-        SELECT s.position, d.id, d.status = 'SUBMITTED' AND s.submit AS submitted FROM bulk_staging s
+        SELECT s.position, d.id FROM bulk_staging s
         JOIN declarations d ON d.operator_id = $1 AND d.client_reference = s.client_reference
-        WHERE NOT s.refused
+        WHERE s.position = ANY($2::integer[])
         """,
         operator_id,
+        positions,
     )
     return rows
 

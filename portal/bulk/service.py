@@ -18,12 +18,14 @@ from litestar.exceptions import HTTPException
 from portal import clock
 from portal.bulk import reader, repository, validate
 from portal.declarations import lifecycle
+from portal.declarations import repository as declarations
 from portal.operators.auth import OperatorPrincipal
 from schemas.errors import FieldError
 
 log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 5000
+YIELD_EVERY = 250
 NDJSON = "application/x-ndjson"
 
 _errors_json = msgspec.json.Encoder()
@@ -92,6 +94,9 @@ async def _read(
                 else:
                     batch.rows.append(validate.staging_row(position, record, upload))
             position += 1
+            if position % YIELD_EVERY == 0:
+                # Checking is CPU work: let the other requests this process serves have their turn.
+                await asyncio.sleep(0)
             if len(batch.rows) + len(batch.refusals) >= BATCH_SIZE:
                 await batches.put(batch)
                 batch = Batch()
@@ -128,7 +133,7 @@ async def _database_refusals(db: asyncpg.Connection, operator_id: uuid.UUID) -> 
             FieldError(field="clientReference", message=f"repeats the reference of record {row['first']}")
         )
     await repository.refuse(db, list(found))
-    for row in await repository.overlaps(db, operator_id):
+    for row in await repository.overlaps(db):
         other = (
             f"declaration {row['declaration_id']} is SUBMITTED"
             if row["declaration_id"]
@@ -150,18 +155,26 @@ async def _file(
     references: dict[int, str | None] = {cast(int, row[0]): cast(str, row[1]) for row in batch.rows}
     async with db.transaction():
         if batch.rows:
+            # Alone among the operator's filings while the batch checks overlaps and files.
+            await declarations.lock_filing(db, operator_id, exclusive=True)
             await repository.stage(db, batch.rows)
             changed = await repository.changed_drivers(db, operator_id)
             if changed:
                 await _follow_changed_drivers(db, upload, changed)
             await repository.file_drivers(db, operator_id)
             refused = await _database_refusals(db, operator_id)
-            await repository.file_declarations(db, operator_id, upload.now)
-            filed = await repository.filed_ids(db, operator_id)
+            filed = [
+                (row["position"], row["id"], row["submitted"])
+                for row in await repository.file_declarations(db, operator_id, upload.now)
+            ]
+            lost = [position for position, declaration_id, _ in filed if declaration_id is None]
+            if lost:
+                found = {row["position"]: row["id"] for row in await repository.filed_elsewhere(db, operator_id, lost)}
+                filed = [(p, found[p] if i is None else i, s) for p, i, s in filed]
         else:
-            refused, filed = {}, []
+            refused, filed = {}, []  # only records refused before the database
         results: list[tuple[int, str | None, uuid.UUID | None, str | None]] = [
-            (row["position"], references[row["position"]], row["id"], None) for row in filed
+            (position, references[position], declaration_id, None) for position, declaration_id, _ in filed
         ]
         results += [
             (position, references[position], None, _errors_json.encode(errors).decode())
@@ -175,7 +188,7 @@ async def _file(
         progress.received += len(batch.rows) + len(batch.refusals)
         progress.accepted += len(filed)
         progress.rejected += len(refused) + len(batch.refusals)
-        progress.submitted += sum(1 for row in filed if row["submitted"])
+        progress.submitted += sum(1 for _, _, submitted in filed if submitted)
         await repository.count_progress(
             db, upload_id, progress.received, progress.accepted, progress.rejected, progress.submitted
         )

@@ -111,6 +111,7 @@ async def lock_current_of_driver(
 ) -> list[Declaration]:
     """Lock a driver's drafts and current declarations before the driver changes (lock order: see locked())."""
     today = clock.today()
+    await repository.lock_filing(db, operator.operator_id, exclusive=False)
     rows = await repository.fetch_current_of_driver(db, driver_id, operator.operator_id, today)
     return [repository.to_declaration(row, today) for row in rows]
 

@@ -27,6 +27,21 @@ _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 17))
 _ASSIGNMENTS = ", ".join(f"{column.strip()} = ${i}" for i, column in enumerate(_COLUMNS.split(","), start=1))
 
 
+# The advisory-lock namespace of "filing for this operator"; the other key is the operator.
+_FILING_LOCK = 0x626C6B
+
+
+async def lock_filing(db: asyncpg.Connection, operator_id: uuid.UUID, *, exclusive: bool) -> None:
+    """The operator's filing lock, until the transaction ends.
+
+    A bulk batch holds it alone while it checks overlaps set-based and files; single changes
+    share it, taken before any row lock, so the two never see each other half-way (and never
+    deadlock over row locks).
+    """
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await db.execute(f"SELECT {function}($1, hashtext($2))", _FILING_LOCK, str(operator_id))
+
+
 def driver_snapshot(driver: DriverFields) -> dict[str, Any]:
     """The driver's fields in wire names, as copied into each declaration version."""
     return msgspec.to_builtins({_WIRE[name]: getattr(driver, name) for name in DRIVER_FIELDS})  # type: ignore[no-any-return]

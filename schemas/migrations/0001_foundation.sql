@@ -4,7 +4,7 @@
 CREATE TABLE operators (
     id uuid PRIMARY KEY,
     name text NOT NULL,
-    establishment_country char(2) NOT NULL,
+    establishment_country text NOT NULL,
     community_licence text,
     -- Address, VAT and register numbers, transport manager: edited on the web pages, printed on PDFs.
     profile jsonb NOT NULL DEFAULT '{}',
@@ -14,7 +14,7 @@ CREATE TABLE operators (
 CREATE TABLE authorities (
     id uuid PRIMARY KEY,
     name text NOT NULL,
-    country char(2) NOT NULL,
+    country text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -40,13 +40,13 @@ CREATE TABLE drivers (
     license_number text NOT NULL,
     document_type text NOT NULL,
     document_number text NOT NULL,
-    document_issuing_country char(2) NOT NULL,
+    document_issuing_country text NOT NULL,
     address_street text NOT NULL,
     address_post_code text NOT NULL,
     address_city text NOT NULL,
-    address_country char(2) NOT NULL,
+    address_country text NOT NULL,
     contract_start_date date NOT NULL,
-    applicable_law char(2) NOT NULL,
+    applicable_law text NOT NULL,
     updated_at timestamptz NOT NULL,
     -- Bulk filing matches drivers on licence number and date of birth.
     CONSTRAINT drivers_identity UNIQUE (operator_id, license_number, date_of_birth)
@@ -57,7 +57,7 @@ CREATE TABLE vehicles (
     id uuid PRIMARY KEY,
     operator_id uuid NOT NULL REFERENCES operators ON DELETE CASCADE,
     plate_number text NOT NULL,
-    registration_country char(2) NOT NULL,
+    registration_country text NOT NULL,
     transport_type text NOT NULL,
     vehicle_weight text NOT NULL,
     updated_at timestamptz NOT NULL,
@@ -74,7 +74,7 @@ CREATE TABLE declarations (
     driver_id uuid NOT NULL REFERENCES drivers,
     status text NOT NULL CHECK (status IN ('DRAFT', 'SUBMITTED', 'WITHDRAWN')),
     version integer NOT NULL,
-    posting_country char(2) NOT NULL,
+    posting_country text NOT NULL,
     start_date date NOT NULL,
     end_date date NOT NULL,
     plates_passengers text[] NOT NULL,
@@ -104,7 +104,7 @@ CREATE TABLE declaration_events (
     declaration_id uuid NOT NULL REFERENCES declarations ON DELETE CASCADE,
     version integer NOT NULL,
     event_type text NOT NULL CHECK (event_type IN ('SUBMITTED', 'UPDATED', 'WITHDRAWN')),
-    posting_country char(2) NOT NULL,
+    posting_country text NOT NULL,
     end_date date NOT NULL,
     payload jsonb NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
