@@ -44,12 +44,14 @@ def operator_credentials() -> dict[str, str]:
     return {"PORTAL_LOAD_OPERATOR_ID": created["operatorId"], "PORTAL_LOAD_API_KEY": created["apiKey"]}
 
 
-def run_scenario(user_class: str, host: str, users: int, seconds: int, env: dict[str, str]) -> list[dict[str, str]]:
+def run_scenario(
+    user_class: str, host: str, users: int, seconds: int, env: dict[str, str], locustfile: Path = LOCUSTFILE
+) -> list[dict[str, str]]:
     with tempfile.TemporaryDirectory() as folder:
         prefix = Path(folder) / "stats"
         subprocess.run(
             [
-                sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
+                sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--only-summary",
                 "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", host,
                 "--csv", str(prefix), "--loglevel", "WARNING", user_class,
             ],
