@@ -1,30 +1,32 @@
-"""Locust scenarios of fleet software speaking the official API.
+"""Locust scenarios of fleet software speaking the official API (and our bulk filing).
 
 Credentials come from the environment (``PORTAL_LOAD_OPERATOR_ID``, ``PORTAL_LOAD_API_KEY``), as
-printed by ``portal admin create-operator --json``. Run, for example:
+printed by ``portal admin create-operator --json``; ``PORTAL_LOAD_BULK_RECORDS`` (default 500) is
+the size of a bulk upload. Every user runs until locust's ``-t`` is up. Run, for example:
 
     locust -f loadtests/fleet.py --headless -u 20 -r 20 -t 20s --host http://127.0.0.1:8000 FilingUser
-"""
+    locust -f loadtests/fleet.py --headless -u 10 -r 10 -t 30s --host http://127.0.0.1:8000 MixedDay --only-summary
 
-import datetime
-import itertools
-import os
-import uuid
+The users:
+
+- ``PingUser``: ``GET /ping`` only, the baseline of the server itself.
+- ``FilingUser``: creates and submits one-day postings, as fast as it can.
+- ``FleetUser``: fleet software's mix: files and submits, lists declarations (a page or two
+  deep), reads one, extends a submitted one, withdraws one, lists drivers.
+- ``BulkUploader``: uploads ``PORTAL_LOAD_BULK_RECORDS`` records as NDJSON, submitted at once;
+  an upload that does not accept every record is a failure.
+- ``MixedDay``: an office day: mostly FleetUser's reads and filings at a human pace, now and
+  then a small bulk upload (a tenth of ``PORTAL_LOAD_BULK_RECORDS``).
+
+Each filing user registers a driver and a lorry of its own, so that users never contend for
+the same driver's periods; a non-2xx answer counts as a failure in locust's summary.
+"""
 
 from locust import FastHttpUser, between, task
 
-from portal.normalize import POSTING_COUNTRIES
-
-# The load operators are established in Poland, so Poland cannot be their host country.
-HOST_COUNTRIES = sorted(POSTING_COUNTRIES - {"PL"})
-_plates = itertools.count(1)
-
-
-def _headers() -> dict[str, str]:
-    return {
-        "x-operator-id": os.environ["PORTAL_LOAD_OPERATOR_ID"],
-        "x-api-key": os.environ["PORTAL_LOAD_API_KEY"],
-    }
+from loadtests.scenarios import filing
+from loadtests.scenarios.bulk import BulkFiler, bulk_upload, small_bulk_upload
+from loadtests.scenarios.common import Fleet
 
 
 class PingUser(FastHttpUser):
@@ -37,70 +39,73 @@ class PingUser(FastHttpUser):
         self.client.get("/ping")
 
 
-class FilingUser(FastHttpUser):
+class FleetSoftware(FastHttpUser):
+    """Registers its own driver and lorry before its first task (not a scenario by itself)."""
+
+    abstract = True
+    # Days between two postings of the driver to the same host country (see common.slots).
+    window_days = filing.WEEK
+    fleet: Fleet
+
+    def on_start(self) -> None:
+        self.fleet = Fleet(self.client, self.window_days)
+
+
+class FilingUser(FleetSoftware):
     """Creates a draft and submits it, over and over, each for a new day or host country."""
 
     wait_time = between(0, 0)
-
-    def on_start(self) -> None:
-        self.headers = _headers()
-        suffix = uuid.uuid4().hex[:10].upper()
-        letters = "".join(chr(ord("A") + int(c, 16) % 26) for c in suffix)
-        driver = self.client.post(
-            "/drivers",
-            headers=self.headers,
-            json={
-                "driverLatinFirstName": "Load",
-                "driverLatinLastName": f"Tester{letters}",
-                "driverDateOfBirth": "1980-01-01",
-                "driverLicenseNumber": f"LT{suffix}",
-                "driverDocumentType": "PASSPORT",
-                "driverDocumentNumber": f"P{suffix}",
-                "driverDocumentIssuingCountry": "PL",
-                "driverAddressStreet": "Main 1",
-                "driverAddressPostCode": "00-001",
-                "driverAddressCity": "Lodz",
-                "driverAddressCountry": "PL",
-                "driverContractStartDate": "2020-01-01",
-                "driverApplicableLaw": "PL",
-            },
-        ).json()
-        self.driver_id = driver["driverId"]
-        self.plate = f"LD{os.getpid() % 1000:03d}{next(_plates):05d}"
-        self.client.post(
-            "/plate-numbers",
-            headers=self.headers,
-            json={
-                "plateNumber": self.plate,
-                "registrationCountry": "PL",
-                "transportType": "CARRIAGE_OF_GOODS",
-                "vehicleWeight": "HEAVY",
-            },
-        )
-        # One-day postings, each country in turn, then the next day: never an overlap.
-        self.slots = ((day, country) for day in itertools.count(1) for country in HOST_COUNTRIES)
+    # One-day postings, each country in turn, then the next day: never an overlap.
+    window_days = 1
 
     @task
     def file_and_submit(self) -> None:
-        day, country = next(self.slots)
-        start = (datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=day)).isoformat()
-        response = self.client.post(
-            "/declarations",
-            name="/declarations",
-            headers=self.headers,
-            json={
-                "driverId": self.driver_id,
-                "declarationPostingCountry": country,
-                "declarationStartDate": start,
-                "declarationEndDate": start,
-                "declarationOperationType": ["INTERNATIONAL_CARRIAGE"],
-                "declarationTransportType": ["CARRIAGE_OF_GOODS"],
-                "declarationVehiclePlateNumberHeavy": [self.plate],
-                "otherContactAsTransportManager": True,
-            },
-        )
-        if response.status_code == 201:
-            declaration_id = response.json()["declarationId"]
-            self.client.post(
-                f"/declarations/{declaration_id}/submit", name="/declarations/{id}/submit", headers=self.headers
-            )
+        filing.file_and_submit(self)
+
+
+# Fleet software mostly files; it reads back what it needs and changes a little.
+FLEET_TASKS = {
+    filing.file_and_submit: 4,
+    filing.list_declarations: 2,
+    filing.read_one: 3,
+    filing.update_submitted: 1,
+    filing.withdraw: 1,
+    filing.list_drivers: 1,
+}
+
+
+class FleetUser(FleetSoftware):
+    """Fleet software's mix of calls, without pause."""
+
+    wait_time = between(0, 0)
+    tasks = FLEET_TASKS
+
+
+class BulkUploader(FastHttpUser):
+    """Uploads PORTAL_LOAD_BULK_RECORDS records at a time, submitted, without pause."""
+
+    wait_time = between(0, 0)
+    tasks = [bulk_upload]
+
+    def on_start(self) -> None:
+        # No request: the uploads register their drivers and plates themselves.
+        self.bulk = BulkFiler(self.client)
+
+
+class MixedDay(FleetSoftware):
+    """An office day: people look things up more than they file, and now and then upload a batch."""
+
+    wait_time = between(0, 1)
+    tasks = {
+        filing.file_and_submit: 3,
+        filing.list_declarations: 4,
+        filing.read_one: 6,
+        filing.update_submitted: 1,
+        filing.withdraw: 1,
+        filing.list_drivers: 2,
+        small_bulk_upload: 1,
+    }
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.bulk = BulkFiler(self.client)

@@ -103,6 +103,24 @@ def worker() -> None:
         run(msgspec.structs.replace(settings, database_url=database_url, redis_url=redis_url))
 
 
+@main.command()
+@click.option("--records", type=click.IntRange(1000), default=1_000_000, show_default=True, help="bulk records")
+@click.option("--drivers", type=click.IntRange(1), default=50_000, show_default=True, help="drivers in the fleet")
+@click.option("--users", type=click.IntRange(1), default=32, show_default=True, help="locust users")
+@click.option("--seconds", type=click.IntRange(5), default=20, show_default=True, help="each single-request run")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="server processes")
+def bench(records: int, drivers: int, users: int, seconds: int, workers: int) -> None:
+    """Print the performance figures beside this machine's own limits, in one run.
+
+    Bulk filing against a raw COPY of the same rows; create and submit against a minimal
+    insert endpoint, both served and loaded alike. Uses DATABASE_URL/REDIS_URL (a fresh
+    database is created and dropped) or embedded servers.
+    """
+    from loadtests.bench import main as run_bench
+
+    run_bench(records, drivers, users, seconds, workers)
+
+
 @main.command("migrate")
 def migrate_command() -> None:
     """Apply the database migrations that are not applied yet."""
@@ -118,3 +136,11 @@ def migrate_command() -> None:
 from portal.admin import admin  # noqa: E402  (the admin group registers itself below)
 
 main.add_command(admin)
+
+from portal.fleet.cli import fleet  # noqa: E402  (the fleet group registers itself below)
+
+main.add_command(fleet)
+
+from portal.bulk.cli import bulk  # noqa: E402
+
+main.add_command(bulk)

@@ -1,0 +1,1 @@
+"""Synthetic fleets: realistic bulk-filing records for demos, tests and benchmarks."""
