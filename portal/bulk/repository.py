@@ -46,9 +46,15 @@ CREATE_STAGING = f"""
         registration_country text NOT NULL,
         details text NOT NULL,
         driver text NOT NULL,
-        document text,
-        refused boolean NOT NULL DEFAULT false,
-        filed_before uuid
+        document text
+    ) ON COMMIT DELETE ROWS;
+    -- What the batch learns of each record, kept apart so that the wide rows above are
+    -- written once and never rewritten.
+    CREATE TEMP TABLE IF NOT EXISTS bulk_keys (
+        position integer PRIMARY KEY,
+        driver_id uuid,
+        filed_before uuid,
+        refused boolean NOT NULL DEFAULT false
     ) ON COMMIT DELETE ROWS
 """
 
@@ -112,43 +118,87 @@ async def staged_driver(db: asyncpg.Connection, driver_id: uuid.UUID) -> DriverF
     return DriverFields(**{name: row[column] for name, column in FIELD_COLUMNS.items()})
 
 
-async def file_drivers(db: asyncpg.Connection, operator_id: uuid.UUID) -> None:
-    """Create or update the batch's drivers (the last record of a driver wins)."""
+async def file_drivers(db: asyncpg.Connection, operator_id: uuid.UUID, changed: bool) -> None:
+    """Match the batch's drivers, create the new ones and update the changed ones (a driver's
+    last record in the batch wins). A renewal wave names drivers that exist unchanged: for them
+    this is two index probes per record and no write."""
+    match_driver = """(SELECT d.id FROM drivers d WHERE d.operator_id = $1 AND d.license_number = s.license_number
+                                                   AND d.date_of_birth = s.date_of_birth)"""
+    await db.execute(
+        f"""
+        INSERT INTO bulk_keys (position, driver_id, filed_before)
+        SELECT s.position, {match_driver},
+            (SELECT d.id FROM declarations d WHERE d.operator_id = $1 AND d.client_reference = s.client_reference)
+        FROM bulk_staging s
+        """,
+        operator_id,
+    )
     await db.execute(
         f"""
         INSERT INTO drivers (id, operator_id, updated_at, {_DRIVER_LIST})
-        SELECT DISTINCT ON (license_number, date_of_birth) driver_id, $1, now(), {_DRIVER_LIST}
-        FROM bulk_staging ORDER BY license_number, date_of_birth, position DESC
-        ON CONFLICT ON CONSTRAINT drivers_identity DO UPDATE
-            SET ({_DRIVER_LIST}) = ({_driver_columns("EXCLUDED")}), updated_at = now()
-            WHERE ({_driver_columns("drivers")}) IS DISTINCT FROM ({_driver_columns("EXCLUDED")})
+        SELECT DISTINCT ON (s.license_number, s.date_of_birth) s.driver_id, $1, now(), {_driver_columns("s")}
+        FROM bulk_staging s JOIN bulk_keys k USING (position) WHERE k.driver_id IS NULL
+        ORDER BY s.license_number, s.date_of_birth, s.position DESC
+        ON CONFLICT ON CONSTRAINT drivers_identity DO NOTHING
         """,
         operator_id,
     )
-    await db.execute(
-        """
-        UPDATE bulk_staging s SET
-            driver_id = (SELECT d.id FROM drivers d WHERE d.operator_id = $1 AND d.license_number = s.license_number
-                                                     AND d.date_of_birth = s.date_of_birth),
-            filed_before = (SELECT d.id FROM declarations d
-                            WHERE d.operator_id = $1 AND d.client_reference = s.client_reference)
-        """,
-        operator_id,
-    )
-
-
-async def file_vehicles(db: asyncpg.Connection, operator_id: uuid.UUID) -> list[asyncpg.Record]:
-    """Add the batch's new plates to the register; return the plates registered otherwise."""
+    if changed:
+        await _update_changed_drivers(db)
     await db.execute(
         f"""
-        INSERT INTO vehicles (id, operator_id, plate_number, registration_country, transport_type,
-                              vehicle_weight, updated_at)
-        SELECT DISTINCT ON (plate) portal_uuid7(), $1, plate, registration_country, transport_type, weight, now()
-        FROM ({_PLATES}) AS plates ORDER BY plate, position
-        ON CONFLICT ON CONSTRAINT vehicles_plate DO NOTHING
+        UPDATE bulk_keys k SET driver_id = {match_driver}
+        FROM bulk_staging s WHERE s.position = k.position AND k.driver_id IS NULL
         """,
         operator_id,
     )
+
+
+async def _update_changed_drivers(db: asyncpg.Connection) -> None:
+    await db.execute(
+        f"""
+        UPDATE drivers d SET ({_DRIVER_LIST}) = ({_driver_columns("s")}), updated_at = now()
+        FROM (
+            SELECT DISTINCT ON (k.driver_id) k.driver_id AS id, {_driver_columns("s")}
+            FROM bulk_staging s JOIN bulk_keys k USING (position) WHERE k.driver_id IS NOT NULL
+            ORDER BY k.driver_id, s.position DESC
+        ) AS s
+        WHERE d.id = s.id AND ({_driver_columns("d")}) IS DISTINCT FROM ({_driver_columns("s")})
+        """
+    )
+
+
+async def add_plates(
+    db: asyncpg.Connection, operator_id: uuid.UUID, plates: list[tuple[str, str, str, str]]
+) -> list[str]:
+    """Register the batch's new plates; return those someone else registered first."""
+    if not plates:
+        return []
+    numbers, countries, transport_types, weights = (list(column) for column in zip(*plates, strict=True))
+    inserted = await db.fetch(
+        """
+        INSERT INTO vehicles (id, operator_id, plate_number, registration_country, transport_type,
+                              vehicle_weight, updated_at)
+        SELECT portal_uuid7(), $1, p.plate, p.country, p.transport_type, p.weight, now()
+        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS p(plate, country, transport_type, weight)
+        ON CONFLICT ON CONSTRAINT vehicles_plate DO NOTHING
+        RETURNING plate_number
+        """,
+        operator_id,
+        numbers,
+        countries,
+        transport_types,
+        weights,
+    )
+    return sorted(set(numbers) - {row["plate_number"] for row in inserted})
+
+
+async def plates_registered_otherwise(
+    db: asyncpg.Connection, operator_id: uuid.UUID, plates: list[str]
+) -> list[asyncpg.Record]:
+    """Among ``plates``, each use in the batch that the register now says is of another kind."""
+    if not plates:
+        return []
     rows: list[asyncpg.Record] = await db.fetch(
         f"""
         SELECT plates.position, plates.field, plates.index, plates.plate, v.transport_type, v.vehicle_weight
@@ -156,9 +206,11 @@ async def file_vehicles(db: asyncpg.Connection, operator_id: uuid.UUID) -> list[
         CROSS JOIN LATERAL (
             SELECT * FROM vehicles v WHERE v.operator_id = $1 AND v.plate_number = plates.plate LIMIT 1
         ) AS v
-        WHERE (v.transport_type, v.vehicle_weight) <> (plates.transport_type, plates.weight)
+        WHERE plates.plate = ANY($2::text[])
+          AND (v.transport_type, v.vehicle_weight) <> (plates.transport_type, plates.weight)
         """,
         operator_id,
+        plates,
     )
     return rows
 
@@ -175,7 +227,7 @@ async def repeated_references(db: asyncpg.Connection) -> list[asyncpg.Record]:
 
 
 async def refuse(db: asyncpg.Connection, positions: list[int]) -> None:
-    await db.execute("UPDATE bulk_staging SET refused = true WHERE position = ANY($1::integer[])", positions)
+    await db.execute("UPDATE bulk_keys SET refused = true WHERE position = ANY($1::integer[])", positions)
 
 
 async def overlaps(db: asyncpg.Connection) -> list[asyncpg.Record]:
@@ -187,8 +239,9 @@ async def overlaps(db: asyncpg.Connection) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await db.fetch(
         """
         WITH candidates AS MATERIALIZED (
-            SELECT position, driver_id, posting_country, start_date, end_date FROM bulk_staging
-            WHERE submit AND NOT refused AND filed_before IS NULL
+            SELECT s.position, k.driver_id, s.posting_country, s.start_date, s.end_date
+            FROM bulk_staging s JOIN bulk_keys k USING (position)
+            WHERE s.submit AND NOT k.refused AND k.filed_before IS NULL
         )
         SELECT s.position, d.id AS declaration_id, NULL::integer AS earlier
         FROM candidates s
@@ -222,25 +275,25 @@ async def file_declarations(
             INSERT INTO declarations (id, operator_id, driver_id, status, version, posting_country, start_date,
                 end_date, plates_passengers, plates_light, plates_heavy, details, driver, email_status,
                 submitted_at, updated_at, client_reference)
-            SELECT declaration_id, $1, driver_id, CASE WHEN submit THEN 'SUBMITTED' ELSE 'DRAFT' END, 1,
-                posting_country, start_date, end_date, plates_passengers, plates_light, plates_heavy,
-                details::jsonb, driver::jsonb, 'NOT_SENT', CASE WHEN submit THEN $2::timestamptz END, $2,
-                client_reference
-            FROM bulk_staging s
-            WHERE NOT refused AND filed_before IS NULL
+            SELECT s.declaration_id, $1, k.driver_id, CASE WHEN s.submit THEN 'SUBMITTED' ELSE 'DRAFT' END, 1,
+                s.posting_country, s.start_date, s.end_date, s.plates_passengers, s.plates_light, s.plates_heavy,
+                s.details::jsonb, s.driver::jsonb, 'NOT_SENT', CASE WHEN s.submit THEN $2::timestamptz END, $2,
+                s.client_reference
+            FROM bulk_staging s JOIN bulk_keys k USING (position)
+            WHERE NOT k.refused AND k.filed_before IS NULL
             ON CONFLICT (operator_id, client_reference) WHERE client_reference IS NOT NULL DO NOTHING
             RETURNING id
         ), events AS (
             INSERT INTO declaration_events (event_id, declaration_id, version, event_type, posting_country, end_date,
                                             payload)
             SELECT s.event_id, s.declaration_id, 1, 'SUBMITTED', s.posting_country, s.end_date,
-                   s.document::jsonb || jsonb_build_object('driverId', s.driver_id)
-            FROM bulk_staging s JOIN inserted i ON i.id = s.declaration_id
+                   s.document::jsonb || jsonb_build_object('driverId', k.driver_id)
+            FROM bulk_staging s JOIN inserted i ON i.id = s.declaration_id JOIN bulk_keys k USING (position)
             WHERE s.submit
         )
-        SELECT s.position, coalesce(s.filed_before, i.id) AS id, i.id IS NOT NULL AND s.submit AS submitted
-        FROM bulk_staging s LEFT JOIN inserted i ON i.id = s.declaration_id
-        WHERE NOT s.refused
+        SELECT s.position, coalesce(k.filed_before, i.id) AS id, i.id IS NOT NULL AND s.submit AS submitted
+        FROM bulk_staging s JOIN bulk_keys k USING (position) LEFT JOIN inserted i ON i.id = s.declaration_id
+        WHERE NOT k.refused
         """,
         operator_id,
         now,

@@ -20,6 +20,7 @@ from portal.bulk import reader, repository, validate
 from portal.declarations import lifecycle
 from portal.declarations import repository as declarations
 from portal.operators.auth import OperatorPrincipal
+from portal.operators.vehicles import repository as vehicles
 from schemas.errors import FieldError
 
 log = structlog.get_logger(__name__)
@@ -49,6 +50,8 @@ class Refusal(msgspec.Struct, frozen=True):
 class Batch(msgspec.Struct):
     rows: list[tuple[object, ...]] = msgspec.field(default_factory=list)
     refusals: list[Refusal] = msgspec.field(default_factory=list)
+    # Plates the batch's records add to the register: (plate, country, transport type, weight).
+    new_plates: list[tuple[str, str, str, str]] = msgspec.field(default_factory=list)
 
 
 class Progress(msgspec.Struct):
@@ -76,7 +79,11 @@ async def _records(chunks: AsyncIterator[bytes], media_type: str) -> AsyncIterat
 
 
 async def _read(
-    chunks: AsyncIterator[bytes], media_type: str, upload: validate.Upload, batches: "asyncio.Queue[Batch | None]"
+    chunks: AsyncIterator[bytes],
+    media_type: str,
+    upload: validate.Upload,
+    register: validate.Register,
+    batches: "asyncio.Queue[Batch | None]",
 ) -> None:
     """Producer: split and check records, and hand over batches of them."""
     batch = Batch()
@@ -87,12 +94,13 @@ async def _read(
                 message = f"the record has {raw.size} bytes, more than {reader.MAX_RECORD_BYTES}"
                 batch.refusals.append(Refusal(position, None, [FieldError(field="", message=message)]))
             else:
-                record, errors = validate.check(raw, upload)
+                record, errors = validate.check(raw, upload, register)
                 if record is None or errors:
                     reference = record.client_reference if record else _reference_of(raw)
                     batch.refusals.append(Refusal(position, reference, errors))
                 else:
                     batch.rows.append(validate.staging_row(position, record, upload))
+                    batch.new_plates += register.admit(record, upload.establishment_country)
             position += 1
             if position % YIELD_EVERY == 0:
                 # Checking is CPU work: let the other requests this process serves have their turn.
@@ -117,10 +125,17 @@ def _refusal(position: int, message: str, field: str = "") -> tuple[int, FieldEr
     return position, FieldError(field=field, message=message)
 
 
-async def _database_refusals(db: asyncpg.Connection, operator_id: uuid.UUID) -> dict[int, list[FieldError]]:
-    """What the batch breaks of the rules that need the database, by record position."""
+async def _database_refusals(
+    db: asyncpg.Connection, operator_id: uuid.UUID, new_plates: list[tuple[str, str, str, str]]
+) -> dict[int, list[FieldError]]:
+    """What the batch breaks of the rules that need the database, by record position.
+
+    The register was checked in Python against the upload's copy of it; only new plates that
+    someone registered otherwise meanwhile (through the single API) are looked at again here.
+    """
+    taken = await repository.add_plates(db, operator_id, new_plates)
     found: dict[int, list[FieldError]] = {}
-    for row in await repository.file_vehicles(db, operator_id):
+    for row in await repository.plates_registered_otherwise(db, operator_id, taken):
         registered = " ".join(filter(None, (row["transport_type"], row["vehicle_weight"])))
         found.setdefault(row["position"], []).append(
             FieldError(
@@ -161,8 +176,8 @@ async def _file(
             changed = await repository.changed_drivers(db, operator_id)
             if changed:
                 await _follow_changed_drivers(db, upload, changed)
-            await repository.file_drivers(db, operator_id)
-            refused = await _database_refusals(db, operator_id)
+            await repository.file_drivers(db, operator_id, changed=bool(changed))
+            refused = await _database_refusals(db, operator_id, batch.new_plates)
             filed = [
                 (row["position"], row["id"], row["submitted"])
                 for row in await repository.file_declarations(db, operator_id, upload.now)
@@ -223,7 +238,8 @@ async def file_upload(
         await repository.create_upload(db, upload_id, operator.operator_id, submit_by_default)
         await repository.prepare(db)
         batches: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=2)
-        producer = asyncio.create_task(_read(chunks, media_type, upload, batches))
+        register = validate.Register(await vehicles.fetch_register(db, operator.operator_id))
+        producer = asyncio.create_task(_read(chunks, media_type, upload, register, batches))
         progress = Progress()
         try:
             while (batch := await batches.get()) is not None:

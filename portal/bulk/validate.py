@@ -33,17 +33,31 @@ class Upload(msgspec.Struct, frozen=True, kw_only=True):
     submit_by_default: bool
 
 
-def _register_of(record: BulkRecord) -> dict[str, rules.RegisteredVehicle]:
-    # Plates join the register as the list they stand in says; the batch then checks them
-    # against what the register already holds.
-    register: dict[str, rules.RegisteredVehicle] = {}
-    for _, (attribute, transport_type, weight) in rules.PLATE_LISTS.items():
-        for plate in getattr(record, attribute):
-            register.setdefault(plate, rules.RegisteredVehicle(transport_type, weight))
-    return register
+class Register(msgspec.Struct):
+    """The operator's vehicle register as this upload knows it: read once at its start, and
+    grown by the plates its records bring, in the order they bring them (the first one wins)."""
+
+    vehicles: dict[str, rules.RegisteredVehicle]
+
+    def seen_by(self, record: BulkRecord) -> dict[str, rules.RegisteredVehicle]:
+        """The register the record is checked against: a new plate joins as its list says."""
+        view: dict[str, rules.RegisteredVehicle] = {}
+        for _, (attribute, transport_type, weight) in rules.PLATE_LISTS.items():
+            for plate in getattr(record, attribute):
+                view.setdefault(plate, self.vehicles.get(plate) or rules.RegisteredVehicle(transport_type, weight))
+        return view
+
+    def admit(self, record: BulkRecord, country: str) -> list[tuple[str, str, str, str]]:
+        """Add an accepted record's new plates; return them as rows for the vehicles table."""
+        new = []
+        for plate, vehicle in self.seen_by(record).items():
+            if plate not in self.vehicles:
+                self.vehicles[plate] = vehicle
+                new.append((plate, record.vehicle_registration_country or country, *vehicle.kind))
+        return new
 
 
-def check(raw: bytes, upload: Upload) -> tuple[BulkRecord | None, list[FieldError]]:
+def check(raw: bytes, upload: Upload, register: Register) -> tuple[BulkRecord | None, list[FieldError]]:
     """The decoded, normalised record and every rule it breaks (the record is None when undecodable)."""
     try:
         record = decode_json(raw, BulkRecord)
@@ -56,7 +70,7 @@ def check(raw: bytes, upload: Upload) -> tuple[BulkRecord | None, list[FieldErro
         record,
         establishment_country=upload.establishment_country,
         driver_born=record.driver_date_of_birth,
-        register=_register_of(record),
+        register=register.seen_by(record),
         submitting_on=upload.today if submitting else None,
     )
     return record, errors

@@ -49,6 +49,10 @@ class RegisteredVehicle(msgspec.Struct, frozen=True):
     transport_type: str
     vehicle_weight: str
 
+    @property
+    def kind(self) -> tuple[str, str]:
+        return self.transport_type, self.vehicle_weight
+
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
     month_index = day.month - 1 + months

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from portal.declarations.rules import RegisteredVehicle
 from schemas.vehicles import VehicleFields
 
 _COLUMNS = "id, plate_number, registration_country, transport_type, vehicle_weight"
@@ -69,3 +70,11 @@ async def page(
         limit + 1,
     )
     return rows
+
+
+async def fetch_register(db: asyncpg.Connection, operator_id: uuid.UUID) -> dict[str, RegisteredVehicle]:
+    """The operator's whole register, plate by plate (its size is the fleet's, not an upload's)."""
+    rows = await db.fetch(
+        "SELECT plate_number, transport_type, vehicle_weight FROM vehicles WHERE operator_id = $1", operator_id
+    )
+    return {row["plate_number"]: RegisteredVehicle(row["transport_type"], row["vehicle_weight"]) for row in rows}
