@@ -32,7 +32,8 @@ from portal.bulk import repository as bulk_sql
 from portal.bulk import validate
 from portal.db import migrate
 from portal.embedded import services_for
-from portal.fleet.generator import generate, write
+from portal.fleet.files import write
+from portal.fleet.generator import generate
 from portal.operators.service import register_operator
 from portal.settings import get_settings
 

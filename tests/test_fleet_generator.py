@@ -28,17 +28,10 @@ from portal.cli import main
 from portal.clock import now, today
 from portal.declarations.rules import PLATE_LISTS, RegisteredVehicle, check
 from portal.fleet import cli as fleet_cli
-from portal.fleet.generator import (
-    GENERIC_PLATE_FORMATS,
-    INVALID_KINDS,
-    PLATE_FORMATS,
-    PLATE_KEYS,
-    _plate,
-    generate,
-    invalid_records,
-    nationalities,
-    write,
-)
+from portal.fleet.dice import _plate
+from portal.fleet.files import write
+from portal.fleet.generator import INVALID_KINDS, PLATE_KEYS, generate, invalid_records
+from portal.fleet.tables import GENERIC_PLATE_FORMATS, PLATE_FORMATS, nationalities
 from portal.wire import apply_rules
 from schemas.declarations import DeclarationFields
 from schemas.drivers import DriverFields
@@ -305,7 +298,8 @@ def test_resident_memory_stays_flat_for_200_000_records(tmp_path: Path) -> None:
         f"""
         import resource
         from pathlib import Path
-        from portal.fleet.generator import generate, write
+        from portal.fleet.files import write
+        from portal.fleet.generator import generate
         write(Path({str(tmp_path / "warm.ndjson")!r}), generate(50_000, 2_000, invalid_share=0.02))
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         write(Path({str(tmp_path / "big.ndjson")!r}), generate(50_000, 200_000, invalid_share=0.02))
