@@ -84,7 +84,7 @@ class BulkController(Controller):
             raise UnsupportedMediaType(f"the body must be application/json or {service.NDJSON}, not {media_type}")
         pool: asyncpg.Pool = request.app.state.db_pool
         upload_id = upload_id or new_id()
-        if await pool.fetchval("SELECT true FROM bulk_uploads WHERE id = $1", upload_id):
+        if await repository.upload_exists(pool, upload_id):
             raise Conflict("an upload with this uploadId exists already: choose another")
         await service.file_upload(pool, operator, upload_id, request.stream(), _ACCEPTED[media_type], submit)
         return await _read_upload(pool, upload_id, operator.operator_id)

@@ -370,6 +370,10 @@ async def finish(db: asyncpg.Connection | asyncpg.Pool, upload_id: uuid.UUID, st
     )
 
 
+async def upload_exists(db: asyncpg.Connection | asyncpg.Pool, upload_id: uuid.UUID) -> bool:
+    return bool(await db.fetchval("SELECT true FROM bulk_uploads WHERE id = $1", upload_id))
+
+
 async def fetch_upload(db: asyncpg.Connection, upload_id: uuid.UUID, operator_id: uuid.UUID) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await db.fetchrow(
         "SELECT * FROM bulk_uploads WHERE id = $1 AND operator_id = $2", upload_id, operator_id

@@ -19,6 +19,7 @@ import msgspec
 from litestar import Request, Response
 
 from portal.errors import ApiError, Unprocessable
+from portal.idempotency import repository
 from schemas.errors import FieldError
 
 HEADER = "idempotency-key"
@@ -86,20 +87,9 @@ async def claim(db: asyncpg.Connection, request: Request[Any, Any, Any]) -> None
     if answer is None:
         return
     digest = hashlib.sha256(request.url.path.encode() + b"\0" + await request.body()).digest()
-    inserted = await db.fetchval(
-        "INSERT INTO idempotency_keys (principal_id, key, request_hash) VALUES ($1, $2, $3)"
-        " ON CONFLICT DO NOTHING RETURNING true",
-        answer.principal,
-        answer.key,
-        digest,
-    )
-    if inserted:
+    if await repository.claim(db, answer.principal, answer.key, digest):
         return
-    first = await db.fetchrow(
-        "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE principal_id = $1 AND key = $2",
-        answer.principal,
-        answer.key,
-    )
+    first = await repository.first_answer(db, answer.principal, answer.key)
     request.state.idempotency = None
     if first is None or first["request_hash"] != digest:
         raise Unprocessable(
@@ -115,10 +105,5 @@ async def remember(db: asyncpg.Connection, request: Request[Any, Any, Any]) -> N
         return
     content = answer.response.content
     body = content if isinstance(content, bytes) else msgspec.json.encode(content)
-    await db.execute(
-        "UPDATE idempotency_keys SET status_code = $3, response_body = $4 WHERE principal_id = $1 AND key = $2",
-        answer.principal,
-        answer.key,
-        answer.response.status_code,
-        body,
-    )
+    status_code = answer.response.status_code or 200  # litestar fills it in for every handler answer
+    await repository.store_answer(db, answer.principal, answer.key, status_code, body)
