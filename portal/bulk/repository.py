@@ -13,7 +13,7 @@ from schemas.drivers import DriverFields
 
 DRIVER_COLUMNS = tuple(FIELD_COLUMNS.values())
 STAGING_COLUMNS = (
-    "position", "client_reference", "submit", "declaration_id", "event_id", "driver_id",
+    "position", "client_reference", "submit", "declaration_id", "driver_id",
     *DRIVER_COLUMNS,
     "posting_country", "start_date", "end_date", "plates_passengers", "plates_light", "plates_heavy",
     "registration_country", "details", "driver", "document",
@@ -34,7 +34,6 @@ CREATE_STAGING = f"""
         client_reference text NOT NULL,
         submit boolean NOT NULL,
         declaration_id uuid NOT NULL,
-        event_id uuid NOT NULL,
         driver_id uuid NOT NULL,
         {", ".join(f"{column} {_DRIVER_TYPES.get(column, 'text')}" for column in DRIVER_COLUMNS)},
         posting_country text NOT NULL,
@@ -284,9 +283,9 @@ async def file_declarations(
             ON CONFLICT (operator_id, client_reference) WHERE client_reference IS NOT NULL DO NOTHING
             RETURNING id
         ), events AS (
-            INSERT INTO declaration_events (event_id, declaration_id, version, event_type, posting_country, end_date,
+            INSERT INTO declaration_events (declaration_id, version, event_type, posting_country, end_date,
                                             payload)
-            SELECT s.event_id, s.declaration_id, 1, 'SUBMITTED', s.posting_country, s.end_date,
+            SELECT s.declaration_id, 1, 'SUBMITTED', s.posting_country, s.end_date,
                    s.document::jsonb || jsonb_build_object('driverId', k.driver_id)
             FROM bulk_staging s JOIN inserted i ON i.id = s.declaration_id JOIN bulk_keys k USING (position)
             WHERE s.submit
@@ -315,7 +314,9 @@ async def filed_elsewhere(db: asyncpg.Connection, operator_id: uuid.UUID, positi
     return rows
 
 
-async def create_upload(db: asyncpg.Connection, upload_id: uuid.UUID, operator_id: uuid.UUID, submit: bool) -> None:
+async def create_upload(
+    db: asyncpg.Connection | asyncpg.Pool, upload_id: uuid.UUID, operator_id: uuid.UUID, submit: bool
+) -> None:
     await db.execute(
         "INSERT INTO bulk_uploads (id, operator_id, state, submit) VALUES ($1, $2, 'RUNNING', $3)",
         upload_id,
@@ -348,23 +349,29 @@ async def save_results(
 
 
 async def count_progress(
-    db: asyncpg.Connection, upload_id: uuid.UUID, received: int, accepted: int, rejected: int, submitted: int
+    db: asyncpg.Connection | asyncpg.Pool,
+    upload_id: uuid.UUID,
+    received: int,
+    accepted: int,
+    rejected: int,
+    submitted: int,
+    *,
+    state: str = "RUNNING",
+    message: str = "",
 ) -> None:
+    """Record the counts; partitions report concurrently, so counts only ever grow."""
     await db.execute(
-        "UPDATE bulk_uploads SET received = $2, accepted = $3, rejected = $4, submitted = $5, updated_at = now()"
-        " WHERE id = $1",
+        """
+        UPDATE bulk_uploads SET received = greatest(received, $2), accepted = greatest(accepted, $3),
+            rejected = greatest(rejected, $4), submitted = greatest(submitted, $5), updated_at = now(),
+            state = $6, message = $7, finished_at = CASE WHEN $6 = 'RUNNING' THEN NULL ELSE now() END
+        WHERE id = $1
+        """,
         upload_id,
         received,
         accepted,
         rejected,
         submitted,
-    )
-
-
-async def finish(db: asyncpg.Connection | asyncpg.Pool, upload_id: uuid.UUID, state: str, message: str) -> None:
-    await db.execute(
-        "UPDATE bulk_uploads SET state = $2, message = $3, finished_at = now(), updated_at = now() WHERE id = $1",
-        upload_id,
         state,
         message,
     )

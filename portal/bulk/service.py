@@ -7,6 +7,7 @@ progress counts. Memory holds two batches at most, whatever the size of the uplo
 
 import asyncio
 import uuid
+import zlib
 from collections.abc import AsyncIterator
 from typing import cast
 
@@ -21,6 +22,7 @@ from portal.declarations import lifecycle
 from portal.declarations import repository as declarations
 from portal.operators.auth import OperatorPrincipal
 from portal.operators.vehicles import repository as vehicles
+from schemas.bulk import BulkRecord
 from schemas.errors import FieldError
 
 log = structlog.get_logger(__name__)
@@ -78,23 +80,40 @@ async def _records(chunks: AsyncIterator[bytes], media_type: str) -> AsyncIterat
             yield raw
 
 
+def partition_of(record: BulkRecord | None, partitions: int) -> int:
+    """Which consumer files a record: all records of a driver go to the same one, so that the
+    partitions never share a driver and their overlap checks cannot miss each other."""
+    if record is None:
+        return 0
+    key = f"{record.driver_license_number}|{record.driver_date_of_birth.isoformat()}".encode()
+    return zlib.crc32(key) % partitions
+
+
 async def _read(
     chunks: AsyncIterator[bytes],
     media_type: str,
     upload: validate.Upload,
     register: validate.Register,
-    batches: "asyncio.Queue[Batch | None]",
-) -> None:
-    """Producer: split and check records, and hand over batches of them."""
-    batch = Batch()
+    queues: "list[asyncio.Queue[Batch | None]]",
+) -> str:
+    """Producer: split and check records, and hand over batches of them, one queue a partition.
+
+    Return why the upload stopped early ("" when it did not): an unreadable rest or a client
+    gone ends the reading, but the records read before are filed all the same.
+    """
+    stopped = ""
+    batches = [Batch() for _ in queues]
     position = 0
     try:
         async for raw in _records(chunks, media_type):
             if isinstance(raw, reader.TooLarge):
+                batch = batches[0]
                 message = f"the record has {raw.size} bytes, more than {reader.MAX_RECORD_BYTES}"
                 batch.refusals.append(Refusal(position, None, [FieldError(field="", message=message)]))
             else:
                 record, errors = validate.check(raw, upload, register)
+                partition = partition_of(record, len(queues))
+                batch = batches[partition]
                 if record is None or errors:
                     reference = record.client_reference if record else _reference_of(raw)
                     batch.refusals.append(Refusal(position, reference, errors))
@@ -106,19 +125,17 @@ async def _read(
                 # Checking is CPU work: let the other requests this process serves have their turn.
                 await asyncio.sleep(0)
             if len(batch.rows) + len(batch.refusals) >= BATCH_SIZE:
-                await batches.put(batch)
-                batch = Batch()
-    except asyncio.CancelledError:
-        raise  # the consumer is gone: nobody waits for the rest
-    except BaseException:
-        # An unreadable rest or a client gone: the records read before are filed all the same.
+                await queues[batches.index(batch)].put(batch)
+                batches[batches.index(batch)] = Batch()
+    except reader.Unreadable as problem:
+        stopped = str(problem)
+    except HTTPException:
+        stopped = "the client disconnected"  # litestar's word for a client gone mid-body
+    for queue, batch in zip(queues, batches, strict=True):
         if batch.rows or batch.refusals:
-            await batches.put(batch)
-        await batches.put(None)
-        raise
-    if batch.rows or batch.refusals:
-        await batches.put(batch)
-    await batches.put(None)
+            await queue.put(batch)
+        await queue.put(None)
+    return stopped
 
 
 def _refusal(position: int, message: str, field: str = "") -> tuple[int, FieldError]:
@@ -162,16 +179,21 @@ async def _database_refusals(
 
 
 async def _file(
-    db: asyncpg.Connection, upload_id: uuid.UUID, upload: validate.Upload, batch: Batch, progress: Progress
+    db: asyncpg.Connection,
+    upload_id: uuid.UUID,
+    upload: validate.Upload,
+    batch: Batch,
+    progress: Progress,
+    partition: int,
 ) -> None:
-    """Consumer: file one batch in one transaction, with its outcomes and the progress counts."""
+    """File one batch in one transaction, with its outcomes; then count it as done."""
     operator_id = upload.operator_id
     # Staging rows start with (position, clientReference): see repository.STAGING_COLUMNS.
     references: dict[int, str | None] = {cast(int, row[0]): cast(str, row[1]) for row in batch.rows}
     async with db.transaction():
         if batch.rows:
             # Alone among the operator's filings while the batch checks overlaps and files.
-            await declarations.lock_filing(db, operator_id, exclusive=True)
+            await declarations.lock_filing(db, operator_id, partition=partition)
             await repository.stage(db, batch.rows)
             changed = await repository.changed_drivers(db, operator_id)
             if changed:
@@ -200,13 +222,10 @@ async def _file(
             for refusal in batch.refusals
         ]
         await repository.save_results(db, upload_id, results)
-        progress.received += len(batch.rows) + len(batch.refusals)
-        progress.accepted += len(filed)
-        progress.rejected += len(refused) + len(batch.refusals)
-        progress.submitted += sum(1 for _, _, submitted in filed if submitted)
-        await repository.count_progress(
-            db, upload_id, progress.received, progress.accepted, progress.rejected, progress.submitted
-        )
+    progress.received += len(batch.rows) + len(batch.refusals)
+    progress.accepted += len(filed)
+    progress.rejected += len(refused) + len(batch.refusals)
+    progress.submitted += sum(1 for _, _, submitted in filed if submitted)
 
 
 async def _follow_changed_drivers(db: asyncpg.Connection, upload: validate.Upload, driver_ids: list[uuid.UUID]) -> None:
@@ -218,6 +237,39 @@ async def _follow_changed_drivers(db: asyncpg.Connection, upload: validate.Uploa
         await lifecycle.follow_driver_change(db, declarations, fields)
 
 
+async def _consume(
+    pool: asyncpg.Pool,
+    upload_id: uuid.UUID,
+    upload: validate.Upload,
+    partition: int,
+    queue: "asyncio.Queue[Batch | None]",
+    progress: Progress,
+) -> None:
+    """Consumer: file one partition's batches, each in its own transaction, on its own connection."""
+    async with pool.acquire() as db:
+        await repository.prepare(db)
+        while (batch := await queue.get()) is not None:
+            await _file(db, upload_id, upload, batch, progress, partition)
+            # After the commit: the counts never run ahead of what is filed.
+            await repository.count_progress(
+                db, upload_id, progress.received, progress.accepted, progress.rejected, progress.submitted
+            )
+
+
+async def _finish(pool: asyncpg.Pool, upload_id: uuid.UUID, progress: Progress, state: str, message: str) -> None:
+    """The final counts and state, from the consumers' own tally."""
+    await repository.count_progress(
+        pool,
+        upload_id,
+        progress.received,
+        progress.accepted,
+        progress.rejected,
+        progress.submitted,
+        state=state,
+        message=message,
+    )
+
+
 async def file_upload(
     pool: asyncpg.Pool,
     operator: OperatorPrincipal,
@@ -226,7 +278,11 @@ async def file_upload(
     media_type: str,
     submit_by_default: bool,
 ) -> None:
-    """Read, check and file a whole upload, keeping its state and outcomes in the database."""
+    """Read, check and file a whole upload, keeping its state and outcomes in the database.
+
+    One task reads and checks; PARTITIONS tasks file, each on its own connection, so that
+    PostgreSQL works on several batches at once while Python checks the next ones.
+    """
     upload = validate.Upload(
         operator_id=operator.operator_id,
         establishment_country=operator.establishment_country,
@@ -234,33 +290,21 @@ async def file_upload(
         now=clock.now(),
         submit_by_default=submit_by_default,
     )
+    await repository.create_upload(pool, upload_id, operator.operator_id, submit_by_default)
     async with pool.acquire() as db:
-        await repository.create_upload(db, upload_id, operator.operator_id, submit_by_default)
-        await repository.prepare(db)
-        batches: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=2)
         register = validate.Register(await vehicles.fetch_register(db, operator.operator_id))
-        producer = asyncio.create_task(_read(chunks, media_type, upload, register, batches))
-        progress = Progress()
-        try:
-            while (batch := await batches.get()) is not None:
-                await _file(db, upload_id, upload, batch, progress)
-            await producer
-        except reader.Unreadable as problem:
-            await repository.finish(
-                db, upload_id, "FAILED", f"{problem}; the {progress.received} records before were kept"
-            )
-            return
-        except HTTPException:
-            # litestar's word for a client that went away mid-body.
-            await repository.finish(
-                db, upload_id, "FAILED", f"the client disconnected; the {progress.received} records before were kept"
-            )
-            return
-        except BaseException:
-            producer.cancel()
-            await repository.finish(
-                pool, upload_id, "FAILED", "an internal error stopped the upload; it has been logged"
-            )
-            raise
-        await repository.finish(db, upload_id, "DONE", "")
-        log.info("bulk upload filed", upload=str(upload_id), received=progress.received, rejected=progress.rejected)
+    queues: list[asyncio.Queue[Batch | None]] = [asyncio.Queue(maxsize=2) for _ in range(declarations.PARTITIONS)]
+    progress = Progress()
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            reading = tasks.create_task(_read(chunks, media_type, upload, register, queues))
+            for partition, queue in enumerate(queues):
+                tasks.create_task(_consume(pool, upload_id, upload, partition, queue, progress))
+    except BaseException:
+        await _finish(pool, upload_id, progress, "FAILED", "an internal error stopped the upload; it has been logged")
+        raise
+    if stopped := reading.result():
+        await _finish(pool, upload_id, progress, "FAILED", f"{stopped}; the records read before were kept")
+        return
+    await _finish(pool, upload_id, progress, "DONE", "")
+    log.info("bulk upload filed", upload=str(upload_id), received=progress.received, rejected=progress.rejected)

@@ -13,7 +13,6 @@ from portal import clock
 from portal.declarations import repository
 from portal.declarations.service import checked_context, fields_of, locked, next_version
 from portal.errors import Conflict, Unprocessable
-from portal.ids import new_id
 from portal.operators.auth import OperatorPrincipal
 from schemas.declarations import FROZEN_ONCE_SUBMITTED, Declaration, DeclarationFields, SubmittedUpdate
 from schemas.drivers import DriverFields
@@ -38,7 +37,7 @@ async def _refuse_overlap(db: asyncpg.Connection, declaration: Declaration) -> N
 
 
 async def _record(db: asyncpg.Connection, declaration: Declaration, event_type: str) -> Declaration:
-    await repository.record_version(db, declaration, new_id(), event_type)
+    await repository.record_version(db, declaration, event_type)
     return declaration
 
 
@@ -111,7 +110,7 @@ async def lock_current_of_driver(
 ) -> list[Declaration]:
     """Lock a driver's drafts and current declarations before the driver changes (lock order: see locked())."""
     today = clock.today()
-    await repository.lock_filing(db, operator.operator_id, exclusive=False)
+    await repository.lock_filing(db, operator.operator_id)
     rows = await repository.fetch_current_of_driver(db, driver_id, operator.operator_id, today)
     return [repository.to_declaration(row, today) for row in rows]
 

@@ -27,19 +27,25 @@ _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 17))
 _ASSIGNMENTS = ", ".join(f"{column.strip()} = ${i}" for i, column in enumerate(_COLUMNS.split(","), start=1))
 
 
+# Bulk uploads file in this many partitions at once, split by driver (see portal.bulk.service).
+PARTITIONS = 2
 # The advisory-lock namespace of "filing for this operator"; the other key is the operator.
 _FILING_LOCK = 0x626C6B
 
 
-async def lock_filing(db: asyncpg.Connection, operator_id: uuid.UUID, *, exclusive: bool) -> None:
-    """The operator's filing lock, until the transaction ends.
+async def lock_filing(db: asyncpg.Connection, operator_id: uuid.UUID, *, partition: int | None = None) -> None:
+    """The operator's filing locks, until the transaction ends.
 
-    A bulk batch holds it alone while it checks overlaps set-based and files; single changes
-    share it, taken before any row lock, so the two never see each other half-way (and never
-    deadlock over row locks).
+    A bulk batch holds its partition's lock alone while it checks overlaps set-based and files
+    (partitions never share a driver). A single change shares every partition's lock, taken
+    before any row lock, so the two never see each other half-way nor deadlock over rows.
     """
-    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    await db.execute(f"SELECT {function}($1, hashtext($2))", _FILING_LOCK, str(operator_id))
+    operator = str(operator_id)
+    if partition is not None:
+        await db.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _FILING_LOCK + partition, operator)
+        return
+    shared = ", ".join(f"pg_advisory_xact_lock_shared({_FILING_LOCK + p}, hashtext($1))" for p in range(PARTITIONS))
+    await db.execute(f"SELECT {shared}", operator)
 
 
 def driver_snapshot(driver: DriverFields) -> dict[str, Any]:
@@ -158,17 +164,14 @@ async def find_overlap(
     return found
 
 
-async def record_version(
-    db: asyncpg.Connection, declaration: Declaration, event_id: uuid.UUID, event_type: str
-) -> None:
+async def record_version(db: asyncpg.Connection, declaration: Declaration, event_type: str) -> None:
     """Write a new version and its event in one statement: one round trip, one outcome."""
     # $1 id, $5 version, $6 posting country, $8 end date: see _COLUMNS.
     await db.execute(
         f"WITH version AS (UPDATE declarations SET {_ASSIGNMENTS} WHERE id = $1)"
-        " INSERT INTO declaration_events (event_id, declaration_id, version, event_type, posting_country, end_date,"
-        " payload) VALUES ($17, $1, $5, $18, $6, $8, $19)",
+        " INSERT INTO declaration_events (declaration_id, version, event_type, posting_country, end_date, payload)"
+        " VALUES ($1, $5, $17, $6, $8, $18)",
         *_row(declaration),
-        event_id,
         event_type,
         msgspec.to_builtins(declaration),
     )

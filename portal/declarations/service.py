@@ -124,7 +124,7 @@ async def locked(
     db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID
 ) -> tuple[Declaration, DriverFields]:
     """The declaration and its driver, both locked for a new version (see drivers.fetch_fields)."""
-    await repository.lock_filing(db, operator.operator_id, exclusive=False)
+    await repository.lock_filing(db, operator.operator_id)
     row = await repository.fetch(db, declaration_id, operator.operator_id, for_update=True)
     if row is None:
         raise NotFound("no such declaration")

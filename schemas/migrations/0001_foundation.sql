@@ -92,15 +92,16 @@ CREATE TABLE declarations (
 CREATE INDEX declarations_by_operator ON declarations (operator_id, id);
 -- Overlap check on submit and "does this driver have declarations".
 CREATE INDEX declarations_by_driver ON declarations (driver_id, posting_country, start_date);
--- Retention: what ended long enough ago to be deleted.
-CREATE INDEX declarations_by_end_date ON declarations (end_date);
+-- Retention: what ended long enough ago to be deleted. BRIN, because end dates follow filing
+-- order closely enough and a B-tree here cost bulk filing a fifth of its rate.
+CREATE INDEX declarations_by_end_date ON declarations USING brin (end_date);
 
 -- One row per submission, update and withdrawal: written in the same transaction as the
 -- declaration's new version. It is the outbox the workers drain, the version history the
--- authorities read and the feed they pull from (ordered by id).
+-- authorities read and the feed they pull from (ordered by id). The id a receiver deduplicates
+-- on is derived from (declaration_id, version), unique below: no column or index of its own.
 CREATE TABLE declaration_events (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    event_id uuid NOT NULL UNIQUE,
     declaration_id uuid NOT NULL REFERENCES declarations ON DELETE CASCADE,
     version integer NOT NULL,
     event_type text NOT NULL CHECK (event_type IN ('SUBMITTED', 'UPDATED', 'WITHDRAWN')),
