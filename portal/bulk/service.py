@@ -107,7 +107,8 @@ async def _read(
     try:
         async for raw in _records(chunks, media_type):
             if isinstance(raw, reader.TooLarge):
-                batch = batches[0]
+                partition = 0
+                batch = batches[partition]
                 message = f"the record has {raw.size} bytes, more than {reader.MAX_RECORD_BYTES}"
                 batch.refusals.append(Refusal(position, None, [FieldError(field="", message=message)]))
             else:
@@ -125,8 +126,8 @@ async def _read(
                 # Checking is CPU work: let the other requests this process serves have their turn.
                 await asyncio.sleep(0)
             if len(batch.rows) + len(batch.refusals) >= BATCH_SIZE:
-                await queues[batches.index(batch)].put(batch)
-                batches[batches.index(batch)] = Batch()
+                await queues[partition].put(batch)
+                batches[partition] = Batch()
     except reader.Unreadable as problem:
         stopped = str(problem)
     except HTTPException:
