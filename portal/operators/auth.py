@@ -16,6 +16,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 
+from portal.db import Db
 from portal.errors import Forbidden, Unauthenticated
 from portal.ids import secret_hash
 from portal.operators.repository import find_key_holder
@@ -74,10 +75,21 @@ async def authenticate_operator(connection: ASGIConnection[Any, Any, Any, Any], 
     connection.state.operator = OperatorPrincipal(holder.operator_id, holder.country)
 
 
-def provide_operator(request: Request[Any, Any, Any]) -> OperatorPrincipal:
-    """The operator the guard authenticated."""
-    operator: OperatorPrincipal = request.state.operator
+def authenticated_operator(connection: ASGIConnection[Any, Any, Any, Any]) -> OperatorPrincipal:
+    """The operator the guard authenticated for this request."""
+    operator: OperatorPrincipal = connection.state.operator
     return operator
+
+
+def provide_operator(request: Request[Any, Any, Any], db: Db) -> OperatorPrincipal:
+    """The operator the guard authenticated, for handlers that also use the transaction.
+
+    It names the request's transaction (``db``) without using it: litestar then resolves the two
+    one after the other instead of starting a task group for them on every request (measured:
+    about a tenth more requests a second). Handlers without a transaction use
+    ``authenticated_operator``.
+    """
+    return authenticated_operator(request)
 
 
 # The authenticated operator: handlers declare ``operator: CurrentOperator``.
