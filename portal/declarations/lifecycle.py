@@ -42,11 +42,11 @@ async def _record(db: asyncpg.Connection, declaration: Declaration, event_type: 
 
 
 async def submit(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
-    current, driver = await locked(db, operator, declaration_id)
+    current = await locked(db, operator, declaration_id)
     if current.declaration_status != "DRAFT":
         raise Conflict(f"only a DRAFT can be submitted; this declaration is {current.declaration_status}")
     fields = fields_of(current)
-    await checked_context(db, operator, fields, submitting_on=clock.today(), driver=driver)
+    driver = await checked_context(db, operator, fields, submitting_on=clock.today(), lock="update")
     submitted = next_version(current, fields, driver, status="SUBMITTED", submitted_at=clock.now())
     await _refuse_overlap(db, submitted)
     return await _record(db, submitted, "SUBMITTED")
@@ -78,14 +78,14 @@ def _merge(current: Declaration, update: SubmittedUpdate) -> DeclarationFields:
 async def update_submitted(
     db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID, update: SubmittedUpdate
 ) -> Declaration:
-    current, driver = await locked(db, operator, declaration_id)
+    current = await locked(db, operator, declaration_id)
     _require_submitted(current, "updated")
     fields = _merge(current, update)
     if fields == fields_of(current):
         return current  # nothing changes: no new version, nothing forwarded again
     if fields.declaration_end_date != current.declaration_end_date and fields.declaration_end_date < clock.today():
         raise Unprocessable([FieldError(field="declarationEndDate", message="must not be in the past")])
-    await checked_context(db, operator, fields, driver=driver)
+    driver = await checked_context(db, operator, fields, lock="update")
     updated = next_version(
         current, fields, driver, status="SUBMITTED", submitted_at=current.declaration_submission_date
     )
@@ -94,7 +94,7 @@ async def update_submitted(
 
 
 async def withdraw(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
-    current, _ = await locked(db, operator, declaration_id)
+    current = await locked(db, operator, declaration_id)
     _require_submitted(current, "withdrawn")
     withdrawn = msgspec.structs.replace(
         current,

@@ -2,11 +2,12 @@
 
 import datetime
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import msgspec
 
+from portal.operators.drivers.repository import FIELD_COLUMNS
 from schemas.declarations import Declaration, DeclarationFields
 from schemas.drivers import DriverFields
 
@@ -107,6 +108,38 @@ def to_declaration(row: asyncpg.Record, today: datetime.date) -> Declaration:
         "declarationLastUpdate": row["updated_at"],
     }
     return msgspec.convert(wire, Declaration)
+
+
+_DRIVER_COLUMNS = ", ".join(column for column in FIELD_COLUMNS.values())
+_LOCKS = {"share": "FOR SHARE", "update": "FOR UPDATE"}
+
+
+async def fetch_context(
+    db: asyncpg.Connection,
+    operator_id: uuid.UUID,
+    driver_id: uuid.UUID,
+    plates: list[str],
+    lock: Literal["share", "update"],
+) -> asyncpg.Record:
+    """What a declaration's rules need, in one round trip: its driver, locked (columns all NULL
+    when the operator has no such driver), and the register entries of its plates as
+    ``register``, a list of [plate, transport type, weight]."""
+    row: asyncpg.Record = await db.fetchrow(
+        f"""
+        WITH driver AS (
+            SELECT {_DRIVER_COLUMNS} FROM drivers WHERE id = $1 AND operator_id = $2 {_LOCKS[lock]}
+        )
+        SELECT driver.*, (
+            SELECT coalesce(jsonb_agg(jsonb_build_array(v.plate_number, v.transport_type, v.vehicle_weight)), '[]')
+            FROM vehicles v WHERE v.operator_id = $2 AND v.plate_number = ANY($3::text[])
+        ) AS register
+        FROM (SELECT 1) AS one LEFT JOIN driver ON true
+        """,
+        driver_id,
+        operator_id,
+        plates,
+    )
+    return row
 
 
 async def insert(db: asyncpg.Connection, declaration: Declaration) -> None:

@@ -5,6 +5,7 @@ Services never commit: the request owns the transaction (``portal.db.provide_tra
 
 import datetime
 import uuid
+from typing import Literal
 
 import asyncpg
 import msgspec
@@ -15,7 +16,6 @@ from portal.errors import Conflict, NotFound, Unprocessable
 from portal.ids import new_id
 from portal.operators.auth import OperatorPrincipal
 from portal.operators.drivers import repository as drivers
-from portal.operators.vehicles import repository as vehicles
 from schemas.declarations import CopyRequest, Declaration, DeclarationFields, DeclarationListItem
 from schemas.drivers import DriverFields
 
@@ -82,20 +82,21 @@ class Context(msgspec.Struct, frozen=True):
     register: dict[str, rules.RegisteredVehicle]
 
 
-def _driver_fields(row: asyncpg.Record | None) -> DriverFields | None:
-    return DriverFields(**{name: row[column] for name, column in drivers.FIELD_COLUMNS.items()}) if row else None
-
-
 async def load_context(
-    db: asyncpg.Connection, operator: OperatorPrincipal, fields: DeclarationFields, driver: DriverFields | None = None
+    db: asyncpg.Connection,
+    operator: OperatorPrincipal,
+    fields: DeclarationFields,
+    lock: Literal["share", "update"] = "share",
 ) -> Context:
-    """The declaration's driver (unless already known, and locked) and its plates' register entries."""
-    if driver is None:
-        driver = _driver_fields(await drivers.fetch_fields(db, fields.driver_id, operator.operator_id, lock="share"))
-    vehicles_found = await vehicles.fetch_plates(db, operator.operator_id, rules.all_plates(fields))
-    register = {
-        v["plate_number"]: rules.RegisteredVehicle(v["transport_type"], v["vehicle_weight"]) for v in vehicles_found
-    }
+    """The declaration's driver, locked, and its plates' register entries (one round trip).
+
+    "update" where overlaps are checked next (submit, update): the driver's lock serialises them.
+    """
+    row = await repository.fetch_context(db, operator.operator_id, fields.driver_id, rules.all_plates(fields), lock)
+    driver = None
+    if row["license_number"] is not None:
+        driver = DriverFields(**{name: row[column] for name, column in drivers.FIELD_COLUMNS.items()})
+    register = {plate: rules.RegisteredVehicle(kind, weight) for plate, kind, weight in row["register"]}
     return Context(driver, register)
 
 
@@ -104,10 +105,10 @@ async def checked_context(
     operator: OperatorPrincipal,
     fields: DeclarationFields,
     submitting_on: datetime.date | None = None,
-    driver: DriverFields | None = None,
+    lock: Literal["share", "update"] = "share",
 ) -> DriverFields:
     """Apply every rule; return the declaration's driver, or refuse naming each broken rule."""
-    context = await load_context(db, operator, fields, driver)
+    context = await load_context(db, operator, fields, lock)
     errors = rules.check(
         fields,
         establishment_country=operator.establishment_country,
@@ -120,17 +121,17 @@ async def checked_context(
     return context.driver
 
 
-async def locked(
-    db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID
-) -> tuple[Declaration, DriverFields]:
-    """The declaration and its driver, both locked for a new version (see drivers.fetch_fields)."""
+async def locked(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
+    """The declaration, locked for a new version.
+
+    Lock order, everywhere: the operator's filing lock, then declarations, then their driver
+    (taken by ``checked_context(lock="update")`` where overlaps are checked).
+    """
     await repository.lock_filing(db, operator.operator_id)
     row = await repository.fetch(db, declaration_id, operator.operator_id, for_update=True)
     if row is None:
         raise NotFound("no such declaration")
-    driver = _driver_fields(await drivers.fetch_fields(db, row["driver_id"], operator.operator_id, lock="update"))
-    assert driver is not None  # the foreign key keeps a declaration's driver
-    return repository.to_declaration(row, clock.today()), driver
+    return repository.to_declaration(row, clock.today())
 
 
 async def read(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
@@ -163,7 +164,7 @@ def _require_draft(declaration: Declaration, action: str) -> None:
 async def replace_draft(
     db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID, fields: DeclarationFields
 ) -> Declaration:
-    current, _ = await locked(db, operator, declaration_id)
+    current = await locked(db, operator, declaration_id)
     _require_draft(current, "replaced")
     driver = await checked_context(db, operator, fields)
     declaration = next_version(current, fields, driver, status="DRAFT", submitted_at=None)
@@ -172,7 +173,7 @@ async def replace_draft(
 
 
 async def delete_draft(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> None:
-    current, _ = await locked(db, operator, declaration_id)
+    current = await locked(db, operator, declaration_id)
     _require_draft(current, "deleted")
     await repository.delete(db, declaration_id)
 

@@ -2,7 +2,7 @@
 
 import datetime
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -58,29 +58,6 @@ async def fetch(
 ) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await db.fetchrow(
         _SELECT + " WHERE d.id = $1 AND d.operator_id = $3", driver_id, today, operator_id
-    )
-    return row
-
-
-_LOCKS = {None: "", "share": " FOR SHARE", "update": " FOR UPDATE"}
-
-
-async def fetch_fields(
-    db: asyncpg.Connection,
-    driver_id: uuid.UUID,
-    operator_id: uuid.UUID,
-    *,
-    lock: Literal["share", "update"] | None = None,
-) -> asyncpg.Record | None:
-    """The driver's own fields, optionally locked.
-
-    Locks are always taken declarations first, then their driver: a submit locks the
-    declaration then the driver (FOR UPDATE, so overlap checks of one driver run one at a
-    time); a driver change locks the driver's declarations then updates the driver; filing a
-    draft holds the driver FOR SHARE, so it copies either the old or the new details, whole.
-    """
-    row: asyncpg.Record | None = await db.fetchrow(
-        f"SELECT {_COLUMNS} FROM drivers WHERE id = $1 AND operator_id = $2{_LOCKS[lock]}", driver_id, operator_id
     )
     return row
 

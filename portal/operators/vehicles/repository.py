@@ -1,7 +1,6 @@
 """SQL for the vehicle register."""
 
 import uuid
-from collections.abc import Sequence
 
 import asyncpg
 
@@ -48,15 +47,6 @@ async def fetch(db: asyncpg.Connection, vehicle_id: uuid.UUID, operator_id: uuid
         f"SELECT {_COLUMNS} FROM vehicles WHERE id = $1 AND operator_id = $2", vehicle_id, operator_id
     )
     return row
-
-
-async def fetch_plates(db: asyncpg.Connection, operator_id: uuid.UUID, plates: Sequence[str]) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(
-        f"SELECT {_COLUMNS} FROM vehicles WHERE operator_id = $1 AND plate_number = ANY($2::text[])",
-        operator_id,
-        list(plates),
-    )
-    return rows
 
 
 async def page(
