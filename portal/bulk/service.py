@@ -139,10 +139,6 @@ async def _read(
     return stopped
 
 
-def _refusal(position: int, message: str, field: str = "") -> tuple[int, FieldError]:
-    return position, FieldError(field=field, message=message)
-
-
 async def _database_refusals(
     db: asyncpg.Connection, operator_id: uuid.UUID, new_plates: list[tuple[str, str, str, str]]
 ) -> dict[int, list[FieldError]]:
