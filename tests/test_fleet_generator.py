@@ -97,6 +97,7 @@ def problems(record: dict[str, Any], operator_country: str) -> list[str]:
         establishment_country=operator_country,
         driver_born=driver.driver_date_of_birth,
         register=register,
+        today=today(),
         submitting_on=today(),
     )
     return found + [error.field for error in errors]

@@ -280,7 +280,6 @@ async def file_declarations(
                 s.client_reference
             FROM bulk_staging s JOIN bulk_keys k USING (position)
             WHERE NOT k.refused AND k.filed_before IS NULL
-            ON CONFLICT (operator_id, client_reference) WHERE client_reference IS NOT NULL DO NOTHING
             RETURNING id
         ), events AS (
             INSERT INTO declaration_events (declaration_id, version, event_type, posting_country, end_date,
@@ -296,20 +295,6 @@ async def file_declarations(
         """,
         operator_id,
         now,
-    )
-    return rows
-
-
-async def filed_elsewhere(db: asyncpg.Connection, operator_id: uuid.UUID, positions: list[int]) -> list[asyncpg.Record]:
-    """The ids of records another upload filed at the same moment (their references won the race)."""
-    rows: list[asyncpg.Record] = await db.fetch(
-        """
-        SELECT s.position, d.id FROM bulk_staging s
-        JOIN declarations d ON d.operator_id = $1 AND d.client_reference = s.client_reference
-        WHERE s.position = ANY($2::integer[])
-        """,
-        operator_id,
-        positions,
     )
     return rows
 

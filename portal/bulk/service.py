@@ -201,10 +201,6 @@ async def _file(
                 (row["position"], row["id"], row["submitted"])
                 for row in await repository.file_declarations(db, operator_id, upload.now)
             ]
-            lost = [position for position, declaration_id, _ in filed if declaration_id is None]
-            if lost:
-                found = {row["position"]: row["id"] for row in await repository.filed_elsewhere(db, operator_id, lost)}
-                filed = [(p, found[p] if i is None else i, s) for p, i, s in filed]
         else:
             refused, filed = {}, []  # only records refused before the database
         results: list[tuple[int, str | None, uuid.UUID | None, str | None]] = [

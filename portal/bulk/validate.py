@@ -71,6 +71,7 @@ def check(raw: bytes, upload: Upload, register: Register) -> tuple[BulkRecord | 
         establishment_country=upload.establishment_country,
         driver_born=record.driver_date_of_birth,
         register=register.seen_by(record),
+        today=upload.today,
         submitting_on=upload.today if submitting else None,
     )
     return record, errors

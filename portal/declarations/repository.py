@@ -31,7 +31,8 @@ _ASSIGNMENTS = ", ".join(f"{column.strip()} = ${i}" for i, column in enumerate(_
 # Bulk uploads file in this many partitions at once, split by driver (see portal.bulk.service).
 # One on a 2-core machine: PostgreSQL and the checking in Python share the CPU already, and a
 # second partition measured no faster while it held twice the batches in memory. Raise it
-# where PostgreSQL has cores to spare.
+# where PostgreSQL has cores to spare, after making clientReference's uniqueness hold across
+# partitions: today one partition's lock is what keeps a reference from being filed twice.
 PARTITIONS = 1
 # The advisory-lock namespace of "filing for this operator"; the other key is the operator.
 _FILING_LOCK = 0x626C6B

@@ -11,6 +11,11 @@ from portal.clock import years_between
 from schemas.errors import FieldError
 
 MAX_MONTHS = 6
+# The filing window. Declarations are stored by the month they end in (partitions made two
+# years ahead, see portal.retention): a posting is declared at most a year before it starts,
+# and a draft of one that ended over a month ago could never be submitted.
+MAX_DAYS_AHEAD = 365
+MAX_DAYS_ENDED = 31
 ADULT_YEARS = 18
 PASSENGERS, GOODS = "CARRIAGE_OF_PASSENGERS", "CARRIAGE_OF_GOODS"
 
@@ -69,9 +74,24 @@ def all_plates(fields: Posting) -> list[str]:
     return [plate for _, (attribute, _, _) in PLATE_LISTS.items() for plate in getattr(fields, attribute)]
 
 
-def _period(fields: Posting, submitting_on: datetime.date | None) -> list[FieldError]:
+def _period(fields: Posting, today: datetime.date, submitting_on: datetime.date | None) -> list[FieldError]:
     start, end = fields.declaration_start_date, fields.declaration_end_date
     errors = []
+    if start > (latest := today + datetime.timedelta(days=MAX_DAYS_AHEAD)):
+        errors.append(
+            FieldError(
+                field="declarationStartDate",
+                message=f"a posting is declared at most a year ahead: the start date must not be after {latest}",
+            )
+        )
+    if end < (earliest := today - datetime.timedelta(days=MAX_DAYS_ENDED)):
+        errors.append(
+            FieldError(
+                field="declarationEndDate",
+                message=f"the posting ended more than {MAX_DAYS_ENDED} days ago: the end date must not be before "
+                f"{earliest}",
+            )
+        )
     if end < start:
         errors.append(FieldError(field="declarationEndDate", message="must not be before the start date"))
     elif end > last_allowed_end(start):
@@ -161,13 +181,15 @@ def check(
     establishment_country: str,
     driver_born: datetime.date | None,
     register: Mapping[str, RegisteredVehicle],
+    today: datetime.date,
     submitting_on: datetime.date | None = None,
 ) -> list[FieldError]:
-    """Every rule the declaration breaks; ``submitting_on`` (today) adds the rules of submission.
+    """Every rule the declaration breaks on ``today``; ``submitting_on`` (today) adds the rules of
+    submission.
 
     ``driver_born`` is None when ``driverId`` names no driver of this operator.
     """
-    errors = _period(fields, submitting_on)
+    errors = _period(fields, today, submitting_on)
     if fields.declaration_posting_country == establishment_country:
         errors.append(
             FieldError(

@@ -114,6 +114,7 @@ async def checked_context(
         establishment_country=operator.establishment_country,
         driver_born=context.driver.driver_date_of_birth if context.driver else None,
         register=context.register,
+        today=clock.today(),
         submitting_on=submitting_on,
     )
     if errors or context.driver is None:

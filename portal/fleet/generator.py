@@ -127,9 +127,9 @@ def invalid_records(declarations: int, invalid_share: float, seed: int = 0) -> I
 
 
 class _Fleet:
-    # A horizon of two years for the declaration periods, unless drivers have so many
-    # declarations that the same host country must come back more often than every 180 days.
-    HORIZON_DAYS = 730
+    # Periods start within 360 days (the rules accept a start up to a year ahead), the same host
+    # country coming back every 180 days at most, more often when drivers have many declarations.
+    HORIZON_DAYS = 360
     # The longest period: every start date allows at least 180 days to its last allowed end.
     SLOT_DAYS = 180
 
