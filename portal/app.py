@@ -12,8 +12,10 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
 from portal import idempotency, logs
+from portal.authorities.api import AccessLogController, RoadsideController, provide_authority
+from portal.authorities.auth import authenticate_authority
 from portal.bulk.api import BulkController
-from portal.db import close_pool, create_pool, provide_transaction
+from portal.db import close_pool, create_pool, provide_single_statement, provide_transaction
 from portal.declarations.api import DeclarationController
 from portal.errors import EXCEPTION_HANDLERS
 from portal.health import MetricsController, health, ping
@@ -28,6 +30,10 @@ Posting declarations for road transport drivers (Directive (EU) 2020/1057).
 The operator endpoints are those of the official public interface: same paths, field
 names, status codes and pagination. Authenticate with the headers `x-api-key` and
 `x-operator-id`. Every POST accepts an `Idempotency-Key` header.
+
+The `/authority` endpoints serve enforcement authorities (headers `x-api-key` and
+`x-authority-id`): they see the declarations posted to their own country only, and every
+search and every record read is written to an audit log with its stated purpose.
 """
 
 
@@ -42,6 +48,7 @@ def _openapi() -> OpenAPIConfig:
             security_schemes={
                 "apiKey": SecurityScheme(type="apiKey", name="x-api-key", security_scheme_in="header"),
                 "operatorId": SecurityScheme(type="apiKey", name="x-operator-id", security_scheme_in="header"),
+                "authorityId": SecurityScheme(type="apiKey", name="x-authority-id", security_scheme_in="header"),
             }
         ),
     )
@@ -67,13 +74,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     operator_api = Router(
         path="/",
-        route_handlers=[DriverController, VehicleController, DeclarationController, BulkController],
+        route_handlers=[DriverController, VehicleController, DeclarationController, AccessLogController, BulkController],
         guards=[authenticate_operator],
         dependencies={"operator": Provide(provide_operator, sync_to_thread=False)},
         security=[{"apiKey": [], "operatorId": []}],
     )
+    authority_api = Router(
+        path="/",
+        route_handlers=[RoadsideController],
+        guards=[authenticate_authority],
+        dependencies={
+            "db": Provide(provide_single_statement),
+            "authority": Provide(provide_authority, sync_to_thread=False),
+        },
+        security=[{"apiKey": [], "authorityId": []}],
+    )
     return Litestar(
-        route_handlers=[operator_api, ping, health, MetricsController],
+        route_handlers=[operator_api, authority_api, ping, health, MetricsController],
         dependencies={"db": Provide(provide_transaction)},
         lifespan=[connections],
         exception_handlers={**EXCEPTION_HANDLERS, idempotency.Replay: idempotency.replay_handler},

@@ -69,6 +69,18 @@ async def provide_transaction(
         await idempotency.remember(connection, request)
 
 
+async def provide_single_statement(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
+    """A connection for handlers that do all their work in one SQL statement.
+
+    The statement is its own transaction, committed before the handler returns: an audited
+    look-up reads its answer and writes its audit row together, and saves the two round trips
+    of BEGIN and COMMIT.
+    """
+    pool: asyncpg.Pool = state.db_pool
+    async with pool.acquire() as connection:
+        yield connection
+
+
 async def close_pool(pool: asyncpg.Pool, grace_seconds: float = 10.0) -> None:
     """Close gracefully, but not forever: a request cancelled at shutdown never gives its
     connection back, and a plain ``close()`` would wait for it without end."""

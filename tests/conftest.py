@@ -16,9 +16,9 @@ from litestar.testing import AsyncTestClient
 from portal.app import create_app
 from portal.db import migrate
 from portal.embedded import services_for
-from portal.operators.service import register_operator
+from portal.operators.service import register_authority, register_operator
 from portal.settings import Settings
-from tests.factories import Operator
+from tests.factories import Authority, Operator
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +74,12 @@ async def new_operator(db: asyncpg.Connection, country: str = "PL") -> Operator:
     async with db.transaction():
         operator_id, key = await register_operator(db, f"Operator {uuid.uuid4().hex[:6]}", country)
     return Operator(operator_id, key)
+
+
+async def new_authority(db: asyncpg.Connection, country: str = "FR") -> Authority:
+    async with db.transaction():
+        authority_id, key = await register_authority(db, f"Inspection {uuid.uuid4().hex[:6]}", country)
+    return Authority(authority_id, key, country)
 
 
 @pytest.fixture

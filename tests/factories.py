@@ -19,6 +19,16 @@ class Operator(msgspec.Struct, frozen=True):
         return {"x-api-key": self.api_key, "x-operator-id": str(self.operator_id)}
 
 
+class Authority(msgspec.Struct, frozen=True):
+    authority_id: uuid.UUID
+    api_key: str
+    country: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"x-api-key": self.api_key, "x-authority-id": str(self.authority_id)}
+
+
 def today() -> datetime.date:
     return datetime.datetime.now(datetime.UTC).date()
 

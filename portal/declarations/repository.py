@@ -20,12 +20,13 @@ DETAIL_FIELDS = tuple(
 )
 DRIVER_FIELDS = DriverFields.__struct_fields__
 
-_COLUMNS = (
+# Every column a Declaration is read from, in this order (the _row tuple writes them).
+COLUMNS = (
     "id, operator_id, driver_id, status, version, posting_country, start_date, end_date, plates_passengers,"
     " plates_light, plates_heavy, details, driver, email_status, submitted_at, updated_at"
 )
 _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 17))
-_ASSIGNMENTS = ", ".join(f"{column.strip()} = ${i}" for i, column in enumerate(_COLUMNS.split(","), start=1))
+_ASSIGNMENTS = ", ".join(f"{column.strip()} = ${i}" for i, column in enumerate(COLUMNS.split(","), start=1))
 
 
 # Bulk uploads file in this many partitions at once, split by driver (see portal.bulk.service).
@@ -88,8 +89,13 @@ def effective_status(stored: str, end_date: datetime.date, today: datetime.date)
 
 
 def to_declaration(row: asyncpg.Record, today: datetime.date) -> Declaration:
+    return msgspec.convert(declaration_wire(row, today), Declaration)
+
+
+def declaration_wire(row: asyncpg.Record, today: datetime.date) -> dict[str, Any]:
+    """A row of ``declarations`` (every column of COLUMNS) in the wire names of ``Declaration``."""
     driver = row["driver"]
-    wire = {
+    return {
         **row["details"],
         **driver,
         "driverLatinFullName": f"{driver['driverLatinFirstName']} {driver['driverLatinLastName']}",
@@ -108,7 +114,6 @@ def to_declaration(row: asyncpg.Record, today: datetime.date) -> Declaration:
         "declarationSubmissionDate": row["submitted_at"],
         "declarationLastUpdate": row["updated_at"],
     }
-    return msgspec.convert(wire, Declaration)
 
 
 _DRIVER_COLUMNS = ", ".join(column for column in FIELD_COLUMNS.values())
@@ -144,7 +149,7 @@ async def fetch_context(
 
 
 async def insert(db: asyncpg.Connection, declaration: Declaration) -> None:
-    await db.execute(f"INSERT INTO declarations ({_COLUMNS}) VALUES ({_PLACEHOLDERS})", *_row(declaration))
+    await db.execute(f"INSERT INTO declarations ({COLUMNS}) VALUES ({_PLACEHOLDERS})", *_row(declaration))
 
 
 async def update(db: asyncpg.Connection, declaration: Declaration) -> None:
@@ -160,7 +165,7 @@ async def fetch(
 ) -> asyncpg.Record | None:
     lock = " FOR UPDATE" if for_update else ""
     row: asyncpg.Record | None = await db.fetchrow(
-        f"SELECT {_COLUMNS} FROM declarations WHERE id = $1 AND operator_id = $2{lock}",
+        f"SELECT {COLUMNS} FROM declarations WHERE id = $1 AND operator_id = $2{lock}",
         declaration_id,
         operator_id,
     )
@@ -172,7 +177,7 @@ async def fetch_current_of_driver(
 ) -> list[asyncpg.Record]:
     """Drafts and not-yet-expired submitted declarations of a driver, locked (in id order) for a new version."""
     rows: list[asyncpg.Record] = await db.fetch(
-        f"SELECT {_COLUMNS} FROM declarations WHERE driver_id = $1 AND operator_id = $2"
+        f"SELECT {COLUMNS} FROM declarations WHERE driver_id = $1 AND operator_id = $2"
         " AND (status = 'DRAFT' OR (status = 'SUBMITTED' AND end_date >= $3)) ORDER BY id FOR UPDATE",
         driver_id,
         operator_id,
@@ -203,7 +208,7 @@ async def find_overlap(
 
 async def record_version(db: asyncpg.Connection, declaration: Declaration, event_type: str) -> None:
     """Write a new version and its event in one statement: one round trip, one outcome."""
-    # $1 id, $5 version, $6 posting country, $8 end date: see _COLUMNS.
+    # $1 id, $5 version, $6 posting country, $8 end date: see COLUMNS.
     await db.execute(
         f"WITH version AS (UPDATE declarations SET {_ASSIGNMENTS} WHERE id = $1)"
         " INSERT INTO declaration_events (declaration_id, version, event_type, posting_country, end_date, payload)"

@@ -24,6 +24,7 @@ from portal.settings import get_settings
 
 
 class KeyHolder(msgspec.Struct, frozen=True):
+    key_id: uuid.UUID
     operator_id: uuid.UUID | None
     authority_id: uuid.UUID | None
     country: str
@@ -45,7 +46,7 @@ async def key_holder(pool: asyncpg.Pool, api_key: str) -> KeyHolder | None:
     if cached and cached[0] > now:
         return cached[1]
     row = await find_key_holder(pool, digest)
-    holder = KeyHolder(row["operator_id"], row["authority_id"], row["country"].strip()) if row else None
+    holder = KeyHolder(row["id"], row["operator_id"], row["authority_id"], row["country"].strip()) if row else None
     if len(_holders) >= _MAX_CACHED:
         _holders.clear()
     _holders[digest] = (now + get_settings().auth_cache_seconds, holder)

@@ -55,11 +55,31 @@ async def revoke_operator_keys(db: asyncpg.Connection, operator_id: uuid.UUID, l
     )
 
 
+async def revoke_keys(db: asyncpg.Connection, holder_id: uuid.UUID, label: str) -> int:
+    """Revoke the live keys of an operator or authority with this label; return how many."""
+    status: str = await db.execute(
+        "UPDATE api_keys SET revoked_at = now()"
+        " WHERE (operator_id = $1 OR authority_id = $1) AND label = $2 AND revoked_at IS NULL",
+        holder_id,
+        label,
+    )
+    return int(status.split()[-1])
+
+
+async def holder_exists(db: asyncpg.Connection, holder_id: uuid.UUID) -> str | None:
+    """'operator' or 'authority' when the id names one, else None."""
+    kind: str | None = await db.fetchval(
+        "SELECT 'operator' FROM operators WHERE id = $1 UNION ALL SELECT 'authority' FROM authorities WHERE id = $1",
+        holder_id,
+    )
+    return kind
+
+
 async def find_key_holder(db: asyncpg.Connection | asyncpg.Pool, key_hash: bytes) -> asyncpg.Record | None:
     """Who a live key belongs to: the operator (with its country) or the authority (with its country)."""
     row: asyncpg.Record | None = await db.fetchrow(
         """
-        SELECT k.operator_id, k.authority_id,
+        SELECT k.id, k.operator_id, k.authority_id,
                coalesce(o.establishment_country, a.country) AS country
         FROM api_keys k
         LEFT JOIN operators o ON o.id = k.operator_id

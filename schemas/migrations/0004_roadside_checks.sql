@@ -142,8 +142,13 @@ DROP TABLE declaration_events_0003, declarations_0003;
 
 -- Roadside searches by licence, identity document, or last name and date of birth find the
 -- drivers first (few rows, rarely written), then their declarations by driver.
-CREATE INDEX drivers_by_licence ON drivers (license_number);
-CREATE INDEX drivers_by_document ON drivers (document_number);
+-- Numbers match whatever the case and separators an inspector types them with; both sides
+-- are folded here, in one place, so that they always fold alike.
+CREATE FUNCTION portal_identifier(value text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN upper(translate(value, ' -./', ''));
+CREATE INDEX drivers_by_licence ON drivers (portal_identifier(license_number));
+CREATE INDEX drivers_by_document ON drivers (portal_identifier(document_number));
 CREATE INDEX drivers_by_birth_and_name ON drivers (date_of_birth, lower(latin_last_name));
 
 -- Every authority search and every record viewed: who, when, what was asked, which records

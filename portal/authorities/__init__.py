@@ -1,0 +1,1 @@
+"""Enforcement authorities: roadside search scoped to their country, every look-up audited."""

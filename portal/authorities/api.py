@@ -1,0 +1,97 @@
+"""``/authority``: roadside search and records for inspectors; ``access-log`` for operators."""
+
+import datetime
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import PathParameter, QueryParameter
+
+from portal.authorities import service
+from portal.authorities.auth import AuthorityPrincipal, CurrentAuthority, authenticated_authority
+from portal.db import Db
+from portal.declarations import service as declarations
+from portal.operators.auth import CurrentOperator
+from schemas.authorities import AccessLog, RoadsideRecord, RoadsideSearchResult
+
+DeclarationId = Annotated[uuid.UUID, PathParameter(description="declarationId")]
+Purpose = Annotated[
+    str | None,
+    QueryParameter(
+        description="why you look: free text or a case reference (required; written to the audit log)",
+        max_length=500,
+    ),
+]
+
+
+def provide_authority(request: Request[Any, Any, Any], db: Db) -> AuthorityPrincipal:
+    """The authority the guard authenticated (naming ``db`` keeps litestar from a task group)."""
+    return authenticated_authority(request)
+
+
+class RoadsideController(Controller):
+    path = "/authority/declarations"
+    tags = ["Authorities"]
+
+    @get(
+        operation_id="SearchDeclarations",
+        summary="Roadside search in your country by one exact key, with a verdict per record",
+        description="Exactly one of plate, declarationId, licenceNumber, documentNumber, or lastName with"
+        " dateOfBirth. Plates match however typed (case, spaces, hyphens); licence and document numbers"
+        " ignore case and separators; last names ignore case. Results: at most 50, VALID first."
+        " Every search is written to the audit log with its purpose.",
+    )
+    async def search_declarations(
+        self,
+        db: Db,
+        authority: CurrentAuthority,
+        purpose: Purpose,
+        plate: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        declaration_id: Annotated[uuid.UUID | None, QueryParameter(name="declarationId")] = None,
+        licence_number: Annotated[str | None, QueryParameter(name="licenceNumber", max_length=100)] = None,
+        document_number: Annotated[str | None, QueryParameter(name="documentNumber", max_length=100)] = None,
+        last_name: Annotated[str | None, QueryParameter(name="lastName", max_length=100)] = None,
+        date_of_birth: Annotated[datetime.date | None, QueryParameter(name="dateOfBirth")] = None,
+        valid_on: Annotated[
+            datetime.date | None, QueryParameter(name="validOn", description="the day the verdict is for; today")
+        ] = None,
+    ) -> RoadsideSearchResult:
+        keys = service.SearchKeys(
+            plate=plate,
+            declaration_id=declaration_id,
+            licence_number=licence_number,
+            document_number=document_number,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+        )
+        return await service.search(db, authority, keys, valid_on, purpose)
+
+    @get(
+        "/{declaration_id:uuid}",
+        operation_id="ReadDeclarationForAuthority",
+        summary="A declaration of your country as of now, with its version history (audited)",
+    )
+    async def read_declaration(
+        self, db: Db, authority: CurrentAuthority, declaration_id: DeclarationId, purpose: Purpose
+    ) -> RoadsideRecord:
+        return await service.view(db, authority, declaration_id, purpose)
+
+
+class AccessLogController(Controller):
+    path = "/declarations"
+    tags = ["Declarations"]
+
+    @get(
+        "/{declaration_id:uuid}/access-log",
+        operation_id="DeclarationAccessLog",
+        summary="Which authorities looked this declaration up, newest first",
+    )
+    async def access_log(
+        self,
+        db: Db,
+        operator: CurrentOperator,
+        declaration_id: DeclarationId,
+        limit: Annotated[int, QueryParameter(ge=1, le=250, description="at most this many, newest first")] = 100,
+    ) -> AccessLog:
+        await declarations.read(db, operator, declaration_id)  # 404 unless it is the operator's
+        return await service.access_log(db, declaration_id, limit)
