@@ -1,8 +1,10 @@
-"""``portal admin``: register operators and authorities from the command line."""
+"""``portal admin``: register operators and authorities, issue and revoke keys, apply retention."""
 
 import asyncio
+import datetime
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 import click
@@ -10,19 +12,22 @@ import msgspec
 
 from portal.settings import get_settings
 
+T = TypeVar("T")
 
-def _run_in_transaction(
-    action: Callable[[asyncpg.Connection], Awaitable[tuple[uuid.UUID, str]]],
-) -> tuple[uuid.UUID, str]:
+
+def _run(action: Callable[[asyncpg.Connection], Awaitable[T]], *, in_transaction: bool = True) -> T:
+    """Run ``action`` on a migrated database (DATABASE_URL, or the embedded one under the data dir)."""
     from portal.db import migrate
     from portal.embedded import services_for
 
     settings = get_settings()
 
-    async def run(database_url: str) -> tuple[uuid.UUID, str]:
+    async def run(database_url: str) -> T:
         await migrate(database_url)
-        db = await asyncpg.connect(database_url)
+        db = await asyncpg.connect(database_url, server_settings={"timezone": "UTC"})
         try:
+            if not in_transaction:
+                return await action(db)
             async with db.transaction():
                 return await action(db)
         finally:
@@ -32,7 +37,13 @@ def _run_in_transaction(
         return asyncio.run(run(database_url))
 
 
-def _refuse_value_errors(action: Callable[[], tuple[uuid.UUID, str]]) -> tuple[uuid.UUID, str]:
+def _run_in_transaction(
+    action: Callable[[asyncpg.Connection], Awaitable[tuple[uuid.UUID, str]]],
+) -> tuple[uuid.UUID, str]:
+    return _run(action)
+
+
+def _refuse_value_errors(action: Callable[[], T]) -> T:
     try:
         return action()
     except ValueError as problem:
@@ -41,7 +52,7 @@ def _refuse_value_errors(action: Callable[[], tuple[uuid.UUID, str]]) -> tuple[u
 
 @click.group()
 def admin() -> None:
-    """Register operators and authorities (prints their first API key, shown only once)."""
+    """Register operators and authorities, manage their API keys, apply retention."""
 
 
 @admin.command("create-operator")
@@ -77,3 +88,57 @@ def create_authority(name: str, country: str, as_json: bool) -> None:
         click.echo(msgspec.json.encode({"authorityId": authority_id, "apiKey": api_key}))
     else:
         click.echo(f"authorityId: {authority_id}\napiKey:      {api_key}  (shown once: keep it)")
+
+
+@admin.command("issue-key")
+@click.option("--holder", "holder_id", required=True, type=click.UUID, help="operatorId or authorityId")
+@click.option("--label", required=True, help="what the key is for (a system, a team), to revoke it by")
+@click.option("--json", "as_json", is_flag=True, help='print only {"apiKey": ...}')
+def issue_key(holder_id: uuid.UUID, label: str, as_json: bool) -> None:
+    """Issue another API key to an operator or an authority (shown once, stored hashed)."""
+    from portal.operators.service import issue_key as issue
+
+    api_key = _refuse_value_errors(lambda: _run(lambda db: issue(db, holder_id, label)))
+    click.echo(msgspec.json.encode({"apiKey": api_key}) if as_json else f"apiKey: {api_key}  (shown once: keep it)")
+
+
+@admin.command("revoke-key")
+@click.option("--holder", "holder_id", required=True, type=click.UUID, help="operatorId or authorityId")
+@click.option("--label", required=True, help="the label the keys were issued with ('initial' for the first)")
+def revoke_key(holder_id: uuid.UUID, label: str) -> None:
+    """Revoke an operator's or authority's keys with this label (within auth_cache_seconds everywhere)."""
+    from portal.operators.repository import revoke_keys
+
+    revoked = _run(lambda db: revoke_keys(db, holder_id, label))
+    if not revoked:
+        raise click.ClickException(f"no live key labelled {label!r} for {holder_id}")
+    click.echo(f"revoked {revoked} key(s)")
+
+
+@admin.command("retention")
+@click.option("--dry-run", is_flag=True, help="only say what would be deleted")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="pretend it is this day (UTC), to see what goes when")
+def retention(dry_run: bool, today: datetime.datetime | None) -> None:
+    """Delete the declarations, versions and outbox rows past PORTAL_RETENTION_MONTHS after their
+    end date, and the audit rows past PORTAL_AUDIT_RETENTION_MONTHS, by whole months.
+
+    The worker does this every night; this command shows it or does it now.
+    """
+    from portal import clock
+    from portal.retention import service
+
+    settings = get_settings()
+    day = today.date() if today else clock.today()
+    if dry_run:
+        months = _run(lambda db: service.due(db, settings, day), in_transaction=False)
+    else:
+        months = _run(lambda db: service.apply(db, settings, day), in_transaction=False)
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"retention on {day}: declarations {settings.retention_months} months after their end date,"
+        f" audit rows {settings.audit_retention_months} months after the look-up"
+    )
+    for month in months:
+        click.echo(f"  {verb} {month.table} of {month.month:%Y-%m}: {month.rows:,} rows ({month.partition})")
+    if not months:
+        click.echo(f"  nothing is due: nothing {'would be' if dry_run else 'was'} deleted")

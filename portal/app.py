@@ -74,7 +74,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     operator_api = Router(
         path="/",
-        route_handlers=[DriverController, VehicleController, DeclarationController, AccessLogController, BulkController],
+        route_handlers=[
+            DriverController,
+            VehicleController,
+            DeclarationController,
+            AccessLogController,
+            BulkController,
+        ],
         guards=[authenticate_operator],
         dependencies={"operator": Provide(provide_operator, sync_to_thread=False)},
         security=[{"apiKey": [], "operatorId": []}],

@@ -28,6 +28,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # A revoked API key stops working within this many seconds in every server process.
     auth_cache_seconds: float = 5.0
     idempotency_key_hours: int = 24
+    # Declarations, their versions and outbox rows are deleted this long after their end date
+    # (in whole months: at most a month later).
+    retention_months: int = 24
+    # Audit rows of authority look-ups outlive the declarations they name, so that a look-up
+    # can still be accounted for after the record is gone.
+    audit_retention_months: int = 36
     log_level: str = "INFO"
     log_json: bool = False
 

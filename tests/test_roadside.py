@@ -22,12 +22,10 @@ async def filed(
 ) -> dict[str, Any]:
     """A submitted declaration naming ``plate`` (added to the register), for a new driver unless given."""
     driver = driver or await created(client, operator, "/drivers", driver_body())
-    listed = await client.get(f"/plate-numbers?limit=250", headers=operator.headers)
+    listed = await client.get("/plate-numbers?limit=250", headers=operator.headers)
     if plate not in {item["plateNumber"] for item in listed.json()["items"]}:
         await created(client, operator, "/plate-numbers", vehicle_body(plate))
-    draft = await created(
-        client, operator, "/declarations", declaration_body(driver["driverId"], [plate], **overrides)
-    )
+    draft = await created(client, operator, "/declarations", declaration_body(driver["driverId"], [plate], **overrides))
     response = await client.post(f"/declarations/{draft['declarationId']}/submit", headers=operator.headers)
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
@@ -62,9 +60,7 @@ async def test_a_plate_typed_anyhow_finds_the_declaration_with_its_verdict(
     assert item["driverLatinLastName"] == declaration["driverLatinLastName"]
 
 
-@pytest.mark.parametrize(
-    ("valid_on", "verdict"), [(0, "NOT_YET_VALID"), (1, "VALID"), (60, "VALID"), (61, "EXPIRED")]
-)
+@pytest.mark.parametrize(("valid_on", "verdict"), [(0, "NOT_YET_VALID"), (1, "VALID"), (60, "VALID"), (61, "EXPIRED")])
 async def test_verdict_on_a_day_before_inside_and_after_the_period(
     client: Client, operator: Operator, inspector: Authority, valid_on: int, verdict: str
 ) -> None:

@@ -6,7 +6,7 @@ from portal import logs
 from portal.db import create_pool
 from portal.settings import Settings
 from workers import queue
-from workers.housekeeping import purge_idempotency_keys
+from workers.housekeeping import apply_retention, purge_idempotency_keys
 
 
 def run(settings: Settings) -> None:
@@ -22,7 +22,11 @@ def run(settings: Settings) -> None:
     worker = queue.build_worker(
         settings.redis_url,
         jobs=[],
-        periodic=[queue.every_minutes(purge_idempotency_keys, 15, timeout_seconds=120)],
+        periodic=[
+            queue.every_minutes(purge_idempotency_keys, 15, timeout_seconds=120),
+            # At night, when filing is quiet; a detach waits for the transactions already running.
+            queue.daily(apply_retention, hour=2, minute=30, timeout_seconds=1800),
+        ],
         on_startup=startup,
         on_shutdown=shutdown,
     )

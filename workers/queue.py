@@ -46,6 +46,11 @@ def every_minutes(coroutine: WorkerCoroutine, minutes: int, *, timeout_seconds: 
     return cron(coroutine, minute=set(range(0, 60, minutes)), timeout=timeout_seconds, unique=True, run_at_startup=True)
 
 
+def daily(coroutine: WorkerCoroutine, *, hour: int, minute: int, timeout_seconds: float) -> Any:
+    """A periodic job that runs once a day at ``hour``:``minute`` UTC on one worker, and at startup."""
+    return cron(coroutine, hour={hour}, minute={minute}, timeout=timeout_seconds, unique=True, run_at_startup=True)
+
+
 def build_worker(
     redis_url: str,
     jobs: Sequence[Function],

@@ -26,6 +26,7 @@ MAX_RESULTS = 50
 
 _DECLARATION_COLUMNS = ", ".join(f"d.{column.strip()}" for column in COLUMNS.split(","))
 
+
 def _found(condition: str) -> str:
     """The declarations matching ``condition`` in country $1, with their verdict on day $2."""
     return f"""

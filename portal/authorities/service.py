@@ -14,8 +14,8 @@ from portal.authorities.repository import VERDICTS, Look, SearchKey
 from portal.declarations.repository import declaration_wire
 from portal.errors import ApiError, NotFound
 from portal.wire import query_value
-from schemas.errors import FieldError
 from schemas.authorities import AccessLog, AccessLogEntry, RoadsideDeclaration, RoadsideRecord, RoadsideSearchResult
+from schemas.errors import FieldError
 
 SEARCH_KEYS_HELP = "search by exactly one of plate, declarationId, licenceNumber, documentNumber, or lastName"
 _WILDCARDS = frozenset("*%?_")
@@ -81,7 +81,9 @@ def _key(keys: SearchKeys) -> tuple[SearchKey, list[Any], dict[str, Any]]:
     if keys.document_number is not None:
         document = _exact("documentNumber", keys.document_number)
         return "documentNumber", [document], {"documentNumber": document}
-    assert keys.last_name is not None and keys.date_of_birth is not None
+    # Only a name with a date of birth is left (checked above).
+    assert keys.last_name is not None
+    assert keys.date_of_birth is not None
     name = query_value("lastName", _exact("lastName", keys.last_name), normalize.latin_name) or ""
     return "lastName", [name, keys.date_of_birth], {"lastName": name, "dateOfBirth": keys.date_of_birth.isoformat()}
 

@@ -33,3 +33,15 @@ async def register_authority(db: asyncpg.Connection, name: str, country: str) ->
     key = new_secret(AUTHORITY_KEY_PREFIX)
     await repository.insert_api_key(db, new_id(), secret_hash(key), "initial", authority_id=authority_id)
     return authority_id, key
+
+
+async def issue_key(db: asyncpg.Connection, holder_id: uuid.UUID, label: str) -> str:
+    """Another key for an operator or an authority; ValueError when the id names neither."""
+    kind = await repository.holder_exists(db, holder_id)
+    if kind == "operator":
+        return await issue_operator_key(db, holder_id, label)
+    if kind == "authority":
+        key = new_secret(AUTHORITY_KEY_PREFIX)
+        await repository.insert_api_key(db, new_id(), secret_hash(key), label, authority_id=holder_id)
+        return key
+    raise ValueError(f"{holder_id} is neither an operator nor an authority")
