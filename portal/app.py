@@ -102,7 +102,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={**EXCEPTION_HANDLERS, idempotency.Replay: idempotency.replay_handler},
         before_request=idempotency.before_request,
         after_request=idempotency.after_request,
-        middleware=[PrometheusConfig(app_name="portal", group_path=True).middleware],
+        middleware=[
+            *([logs.access_log] if settings.access_log else []),
+            PrometheusConfig(app_name="portal", group_path=True).middleware,
+        ],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
         debug=False,

@@ -1,5 +1,6 @@
 """Refusals as exceptions, and the handlers that turn every failure into the one error body."""
 
+import traceback
 from http import HTTPStatus
 from typing import Any
 
@@ -85,7 +86,9 @@ def http_exception_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Res
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     # The route template, never the path or query: those may carry personal data.
     route = request.scope.get("path_template", "")
-    log.exception("unhandled error", method=request.method, route=route, error=type(exc).__name__)
+    # The frames without the message: a database error's message may quote the values it saw.
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("unhandled error", method=request.method, route=route, error=type(exc).__name__, frames=frames)
     return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error: it has been logged")
 
 

@@ -1,8 +1,10 @@
 """Structured logs. Lines carry route templates and ids, never query strings or personal data."""
 
 import logging
+import time
 
 import structlog
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 
 def configure(level: str = "INFO", *, as_json: bool = False) -> None:
@@ -20,3 +22,40 @@ def configure(level: str = "INFO", *, as_json: bool = False) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )
+
+
+_access = structlog.get_logger("portal.access")
+
+
+def access_log(app: ASGIApp) -> ASGIApp:
+    """An ASGI middleware that logs each request by its route template, status and duration.
+
+    The template (``/authority/declarations``), never the path or the query string: roadside
+    search keys travel in the query, and names, plates or numbers must never reach a log.
+    """
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await app(scope, receive, send_and_note)
+        finally:
+            await _access.ainfo(
+                "request",
+                method=scope["method"],
+                route=scope.get("path_template") or "(no route)",
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+
+    return middleware

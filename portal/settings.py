@@ -36,6 +36,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     audit_retention_months: int = 36
     log_level: str = "INFO"
     log_json: bool = False
+    # One line per request: method, route template, status, milliseconds (never the query).
+    access_log: bool = True
 
     @property
     def base_url(self) -> str:
