@@ -1,15 +1,17 @@
-"""The demo operator that ``portal serve --demo`` prints, with a driver and plates to file with."""
+"""What ``portal serve --demo`` prints: an operator with a driver and plates to file with, and a
+French roadside authority to find what it files."""
 
 import datetime
 import uuid
 from typing import Literal
 
 import asyncpg
+import msgspec
 
 from portal.operators import repository
 from portal.operators.auth import OperatorPrincipal
 from portal.operators.drivers import service as drivers
-from portal.operators.service import issue_operator_key, register_operator
+from portal.operators.service import issue_key, register_authority, register_operator
 from portal.operators.vehicles import service as vehicles
 from schemas.drivers import DriverFields
 from schemas.vehicles import VehicleFields
@@ -17,10 +19,19 @@ from schemas.vehicles import VehicleFields
 DEMO_NAME = "Demo Transport sp. z o.o."
 DEMO_COUNTRY = "PL"
 DEMO_KEY_LABEL = "demo"
+DEMO_AUTHORITY = "Demo roadside control"
+DEMO_AUTHORITY_COUNTRY = "FR"
 
 
-async def prepare_demo(database_url: str) -> tuple[uuid.UUID, str]:
-    """Return the demo operator's id and a fresh API key (earlier demo keys are revoked)."""
+class DemoCredentials(msgspec.Struct, frozen=True):
+    operator_id: uuid.UUID
+    operator_key: str
+    authority_id: uuid.UUID
+    authority_key: str
+
+
+async def prepare_demo(database_url: str) -> DemoCredentials:
+    """The demo operator and authority with fresh API keys (earlier demo keys are revoked)."""
     db = await asyncpg.connect(database_url)
     try:
         async with db.transaction():
@@ -28,8 +39,17 @@ async def prepare_demo(database_url: str) -> tuple[uuid.UUID, str]:
             if operator_id is None:
                 operator_id, _ = await register_operator(db, DEMO_NAME, DEMO_COUNTRY, "PL-LIC-0001")
                 await _seed(db, OperatorPrincipal(operator_id, DEMO_COUNTRY))
-            await repository.revoke_operator_keys(db, operator_id, DEMO_KEY_LABEL)
-            return operator_id, await issue_operator_key(db, operator_id, DEMO_KEY_LABEL)
+            authority_id = await repository.find_authority_by_name(db, DEMO_AUTHORITY)
+            if authority_id is None:
+                authority_id, _ = await register_authority(db, DEMO_AUTHORITY, DEMO_AUTHORITY_COUNTRY)
+            for holder_id in (operator_id, authority_id):
+                await repository.revoke_keys(db, holder_id, DEMO_KEY_LABEL)
+            return DemoCredentials(
+                operator_id=operator_id,
+                operator_key=await issue_key(db, operator_id, DEMO_KEY_LABEL),
+                authority_id=authority_id,
+                authority_key=await issue_key(db, authority_id, DEMO_KEY_LABEL),
+            )
     finally:
         await db.close()
 

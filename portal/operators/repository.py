@@ -24,6 +24,13 @@ async def find_operator_by_name(db: asyncpg.Connection, name: str) -> uuid.UUID 
     return found
 
 
+async def find_authority_by_name(db: asyncpg.Connection, name: str) -> uuid.UUID | None:
+    found: uuid.UUID | None = await db.fetchval(
+        "SELECT id FROM authorities WHERE name = $1 ORDER BY created_at LIMIT 1", name
+    )
+    return found
+
+
 async def insert_authority(db: asyncpg.Connection, authority_id: uuid.UUID, name: str, country: str) -> None:
     await db.execute("INSERT INTO authorities (id, name, country) VALUES ($1, $2, $3)", authority_id, name, country)
 
