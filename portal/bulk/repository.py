@@ -127,7 +127,8 @@ async def file_drivers(db: asyncpg.Connection, operator_id: uuid.UUID, changed: 
         f"""
         INSERT INTO bulk_keys (position, driver_id, filed_before)
         SELECT s.position, {match_driver},
-            (SELECT d.id FROM declarations d WHERE d.operator_id = $1 AND d.client_reference = s.client_reference)
+            (SELECT r.declaration_id FROM declaration_references r
+             WHERE r.operator_id = $1 AND r.client_reference = s.client_reference)
         FROM bulk_staging s
         """,
         operator_id,
@@ -248,6 +249,8 @@ async def overlaps(db: asyncpg.Connection) -> list[asyncpg.Record]:
             SELECT d.id FROM declarations d
             WHERE d.driver_id = s.driver_id AND d.posting_country = s.posting_country AND d.status = 'SUBMITTED'
               AND d.start_date <= s.end_date AND d.end_date >= s.start_date
+              -- Implied by the six-month limit; it lets PostgreSQL skip the months that cannot overlap.
+              AND d.end_date <= s.end_date + 190
             LIMIT 1
         ) AS d
         UNION ALL
@@ -281,6 +284,10 @@ async def file_declarations(
             FROM bulk_staging s JOIN bulk_keys k USING (position)
             WHERE NOT k.refused AND k.filed_before IS NULL
             RETURNING id
+        ), references_kept AS (
+            INSERT INTO declaration_references (operator_id, client_reference, declaration_id, end_date)
+            SELECT $1, s.client_reference, s.declaration_id, s.end_date
+            FROM bulk_staging s JOIN inserted i ON i.id = s.declaration_id
         ), events AS (
             INSERT INTO declaration_events (declaration_id, version, event_type, posting_country, end_date,
                                             payload)

@@ -32,8 +32,7 @@ _ASSIGNMENTS = ", ".join(f"{column.strip()} = ${i}" for i, column in enumerate(C
 # Bulk uploads file in this many partitions at once, split by driver (see portal.bulk.service).
 # One on a 2-core machine: PostgreSQL and the checking in Python share the CPU already, and a
 # second partition measured no faster while it held twice the batches in memory. Raise it
-# where PostgreSQL has cores to spare, after making clientReference's uniqueness hold across
-# partitions: today one partition's lock is what keeps a reference from being filed twice.
+# where PostgreSQL has cores to spare.
 PARTITIONS = 1
 # The advisory-lock namespace of "filing for this operator"; the other key is the operator.
 _FILING_LOCK = 0x626C6B
@@ -157,7 +156,13 @@ async def update(db: asyncpg.Connection, declaration: Declaration) -> None:
 
 
 async def delete(db: asyncpg.Connection, declaration_id: uuid.UUID) -> None:
-    await db.execute("DELETE FROM declarations WHERE id = $1", declaration_id)
+    """Delete a draft, and its bulk reference: sending its record again files it anew."""
+    await db.execute(
+        "WITH gone AS (DELETE FROM declarations WHERE id = $1 RETURNING operator_id, client_reference)"
+        " DELETE FROM declaration_references r USING gone"
+        " WHERE r.operator_id = gone.operator_id AND r.client_reference = gone.client_reference",
+        declaration_id,
+    )
 
 
 async def fetch(
@@ -196,7 +201,8 @@ async def find_overlap(
 ) -> uuid.UUID | None:
     found: uuid.UUID | None = await db.fetchval(
         "SELECT id FROM declarations WHERE driver_id = $1 AND posting_country = $2 AND status = 'SUBMITTED'"
-        " AND start_date <= $4 AND end_date >= $3 AND id <> $5 ORDER BY id LIMIT 1",
+        # The last condition is implied by the six-month limit and skips the months that cannot overlap.
+        " AND start_date <= $4 AND end_date >= $3 AND id <> $5 AND end_date <= $4::date + 190 ORDER BY id LIMIT 1",
         driver_id,
         posting_country,
         start,

@@ -55,6 +55,26 @@ async def detach_and_drop(db: asyncpg.Connection, parent: str, partition: str) -
     await db.execute(f"DROP TABLE {_name(partition)}")
 
 
+async def forget_references(db: asyncpg.Connection, ended_before: datetime.date, batch: int = 10_000) -> int:
+    """Delete up to ``batch`` bulk references whose declaration is gone; return how many.
+
+    The one table retention empties row by row: it is narrow, and a reference outlives its
+    declaration only when an update moved the end date.
+    """
+    status: str = await db.execute(
+        """
+        DELETE FROM declaration_references WHERE ctid IN (
+            SELECT r.ctid FROM declaration_references r
+            WHERE r.end_date < $1 AND NOT EXISTS (SELECT 1 FROM declarations d WHERE d.id = r.declaration_id)
+            LIMIT $2
+        )
+        """,
+        ended_before,
+        batch,
+    )
+    return int(status.split()[-1])
+
+
 def _name(identifier: str) -> str:
     # Names come from pg_catalog, never from a request; quoting keeps them whole all the same.
     return '"' + identifier.replace('"', '""') + '"'

@@ -68,6 +68,10 @@ async def apply(db: asyncpg.Connection, settings: Settings, today: datetime.date
     for month in dropped:
         await repository.detach_and_drop(db, month.table, month.partition)
         log.info("retention dropped a month", table=month.table, month=str(month.month), rows=month.rows)
+    # References of declarations that went: in small batches, each its own transaction.
+    first_kept = _first_kept_month(today, settings.retention_months)
+    while await repository.forget_references(db, first_kept):
+        pass
     made = await prepare_months(db, today)
     if made:
         log.info("retention prepared months ahead", partitions=made)

@@ -73,9 +73,7 @@ CREATE TABLE declarations (
     email_status text NOT NULL DEFAULT 'NOT_SENT',
     submitted_at timestamptz,
     updated_at timestamptz NOT NULL,
-    -- The operator's own reference (bulk filing), unique per operator. Not enforced by an index,
-    -- which would have to include the end date: bulk filing checks it under the operator's
-    -- filing lock (portal.declarations.repository.lock_filing).
+    -- The operator's own reference (bulk filing), unique per operator: see 0005.
     client_reference text,
     PRIMARY KEY (id, end_date)
 ) PARTITION BY RANGE (end_date);
