@@ -1,0 +1,538 @@
+"""``portal bench-lookups``: roadside plate look-ups on a year of declarations (issue 5), in one run.
+
+A year of EU volume is loaded by COPY (``loadtests.lookup_loader``), then plates present in it
+are looked up, each in its own posting country: the bare indexed SELECT through an asyncpg pool
+(the yardstick), the real ``GET /authority/declarations?plate=`` with its audit write, and the
+same while a bulk upload files. Each at saturation and at a fixed offered rate, open loop: a
+request is due at its time whether or not earlier ones are answered, and its latency counts
+from then, so that queueing shows. The client's own ceiling is measured in the same run.
+"""
+
+import asyncio
+import contextlib
+import datetime
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import asyncpg
+import httpx
+import msgspec
+
+from loadtests.bench import _drop, _free_port, _server, _with_database
+from loadtests.lookup_loader import Loaded, load
+from portal.authorities.repository import BARE_SEARCH_SQL
+from portal.db import migrate
+from portal.embedded import services_for
+from portal.fleet.files import write
+from portal.fleet.generator import generate
+from portal.operators.service import register_authority, register_operator
+from portal.settings import get_settings
+
+SAMPLE = 20_000
+WARM_UP_SECONDS = 2.0
+P99_LIMIT_MS = 10.0
+SHARE_TARGET = 0.5
+# A run's load is kept in the database, so that a reused one reports how it was loaded.
+_RUNS_TABLE = "bench_lookup_loads"
+
+# One request on a lane at a time; True when answered as expected.
+Call = Callable[[int], Awaitable[bool]]
+
+
+class Measured(NamedTuple):
+    answered: int
+    failed: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rate(self) -> float:
+        """Answered as expected, per second."""
+        return (self.answered - self.failed) / self.seconds
+
+
+def _measured(latencies: list[float], failed: int, seconds: float) -> Measured:
+    if len(latencies) < 2:
+        return Measured(len(latencies), failed, seconds, float("nan"), float("nan"))
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    measured = Measured(len(latencies), failed, seconds, cuts[49] * 1000, cuts[98] * 1000)
+    print(
+        f"  {measured.rate:,.0f}/s, p50 {measured.p50_ms:.1f} ms, p99 {measured.p99_ms:.1f} ms, {failed:,} failed",
+        file=sys.stderr,
+    )
+    return measured
+
+
+async def saturate(lanes: list[Call], seconds: float) -> Measured:
+    """Closed loop: every lane asks again as soon as it is answered."""
+    latencies: list[float] = []
+    failed = 0
+    deadline = time.perf_counter() + seconds
+
+    async def run(lane: Call, first: int) -> None:
+        nonlocal failed
+        number = first
+        while (sent := time.perf_counter()) < deadline:
+            ok = await lane(number)
+            latencies.append(time.perf_counter() - sent)
+            failed += not ok
+            number += len(lanes)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(run(lane, first) for first, lane in enumerate(lanes)))
+    return _measured(latencies, failed, time.perf_counter() - started)
+
+
+async def offer(lanes: list[Call], rate: float, seconds: float) -> Measured:
+    """Open loop: request i is due at start + i / rate, taken by the first free lane, and its
+    latency counts from when it was due (a late answer delays no later request's schedule)."""
+    due: asyncio.Queue[tuple[float, int]] = asyncio.Queue()
+    latencies: list[float] = []
+    failed = 0
+
+    async def run(lane: Call) -> None:
+        nonlocal failed
+        while (request := await due.get())[1] >= 0:
+            ok = await lane(request[1])
+            latencies.append(time.perf_counter() - request[0])
+            failed += not ok
+
+    workers = [asyncio.create_task(run(lane)) for lane in lanes]
+    started = time.perf_counter()
+    for number in range(int(rate * seconds)):
+        at = started + number / rate
+        if (wait := at - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        due.put_nowait((at, number))
+    for _ in lanes:
+        due.put_nowait((0.0, -1))
+    # A server far slower than the rate would take ages to drain the queue: what is unanswered
+    # a grace period after the last request was due counts as failed, at its latency so far.
+    _, waiting = await asyncio.wait(workers, timeout=max(5.0, seconds / 2))
+    if waiting:
+        for worker in waiting:
+            worker.cancel()
+        now = time.perf_counter()
+        unanswered = [now - at for at, number in _drain(due) if number >= 0] + [now - started - seconds] * len(waiting)
+        latencies += unanswered
+        failed += len(unanswered)
+    return _measured(latencies, failed, time.perf_counter() - started)
+
+
+def _drain(queue: "asyncio.Queue[tuple[float, int]]") -> list[tuple[float, int]]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
+
+
+class _HttpLane(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection, one request at a time.
+
+    Neither httpx (too slow to load a server from one core) nor locust (closed loop, no way to
+    count latency from when a request was due) will do: this client parses only the status and
+    the length of each answer, so that on the same cores it outruns the server (its ceiling
+    against /ping is printed beside the figures).
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.answer: asyncio.Future[int] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        head_end = self.buffer.find(b"\r\n\r\n")
+        if head_end < 0:
+            return
+        head = bytes(self.buffer[:head_end]).lower()
+        at = head.find(b"content-length:")
+        if at < 0:
+            raise RuntimeError("an answer without content-length: this client reads only those")
+        length = int(head[at + 15 : head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None])
+        if len(self.buffer) < head_end + 4 + length:
+            return
+        status = int(self.buffer[9:12])
+        del self.buffer[: head_end + 4 + length]
+        if self.answer is not None and not self.answer.done():
+            self.answer.set_result(status)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.answer is not None and not self.answer.done():
+            self.answer.set_exception(ConnectionError("the server closed the connection"))
+
+    async def get(self, request: bytes) -> int:
+        assert self.transport is not None
+        self.answer = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return await self.answer
+
+
+async def _http_lanes(port: int, requests: list[bytes], count: int) -> tuple[list[Call], list[_HttpLane]]:
+    loop = asyncio.get_running_loop()
+    connections = [(await loop.create_connection(_HttpLane, "127.0.0.1", port))[1] for _ in range(count)]
+
+    def lane(connection: _HttpLane) -> Call:
+        async def call(number: int) -> bool:
+            return await connection.get(requests[number % len(requests)]) == 200
+
+        return call
+
+    return [lane(connection) for connection in connections], connections
+
+
+class Target(NamedTuple):
+    """A plate present in the loaded rows, with the host country it was declared for."""
+
+    country: str
+    plate: str
+
+
+async def _sample(db: asyncpg.Connection) -> list[Target]:
+    rows = await db.fetchval("SELECT sum(reltuples)::bigint FROM pg_class WHERE relname LIKE 'declarations_2%'")
+    percent = min(100.0, 100.0 * 4 * SAMPLE / max(rows or 1, 1))
+    found = await db.fetch(
+        f"""
+        SELECT posting_country, plate FROM declarations TABLESAMPLE SYSTEM ({percent})
+        CROSS JOIN LATERAL unnest(plates_passengers || plates_light || plates_heavy) AS plate
+        WHERE status <> 'DRAFT' ORDER BY random() LIMIT {SAMPLE}
+        """
+    )
+    if not found:
+        raise RuntimeError("no declaration with a plate in the database: nothing to look up")
+    return [Target(row[0], row[1]) for row in found]
+
+
+def _bare_lanes(pool: asyncpg.Pool, targets: list[Target], count: int) -> list[Call]:
+    query, today = BARE_SEARCH_SQL["plate"], datetime.datetime.now(datetime.UTC).date()
+
+    async def call(number: int) -> bool:
+        target = targets[number % len(targets)]
+        return bool(await pool.fetch(query, target.country, today, target.plate))
+
+    return [call] * count
+
+
+def _select_one_lanes(pool: asyncpg.Pool, count: int) -> list[Call]:
+    async def call(number: int) -> bool:
+        one: int = await pool.fetchval("SELECT 1")
+        return one == 1
+
+    return [call] * count
+
+
+class Figures(NamedTuple):
+    select_one: Measured
+    bare_saturated: Measured
+    bare_offered: Measured
+    bare_generic: Measured
+    ping: Measured
+    http_saturated: Measured
+    http_offered: Measured
+    http_filing: Measured
+    filing: tuple[dict[str, Any], float]
+
+
+async def _authorities(db: asyncpg.Connection, countries: set[str]) -> dict[str, tuple[uuid.UUID, str]]:
+    made = {}
+    async with db.transaction():
+        for country in sorted(countries):
+            made[country] = await register_authority(db, f"Roadside bench {country}", country)
+    return made
+
+
+def _requests(targets: list[Target], authorities: dict[str, tuple[uuid.UUID, str]]) -> list[bytes]:
+    return [
+        (
+            f"GET /authority/declarations?plate={target.plate}&purpose=bench HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+            f"x-api-key: {authorities[target.country][1]}\r\nx-authority-id: {authorities[target.country][0]}\r\n\r\n"
+        ).encode()
+        for target in targets
+    ]
+
+
+async def _bare(url: str, targets: list[Target], rate: float, seconds: float, concurrency: int) -> list[Measured]:
+    pool = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency)
+    assert pool is not None
+    lanes = _bare_lanes(pool, targets, concurrency)
+    print("bare SELECT: client ceiling (SELECT 1), saturation, fixed rate ...", file=sys.stderr)
+    select_one = await saturate(_select_one_lanes(pool, concurrency), seconds / 2)
+    await saturate(lanes, WARM_UP_SECONDS)
+    figures = [select_one, await saturate(lanes, seconds), await offer(lanes, rate, seconds)]
+    await pool.close()
+    # Not the yardstick, a hint: the same statement planned once, not at every execution over
+    # every partition (PostgreSQL keeps custom plans when the generic plan's estimate is worse).
+    generic = await asyncpg.create_pool(
+        url, min_size=concurrency, max_size=concurrency, server_settings={"plan_cache_mode": "force_generic_plan"}
+    )
+    assert generic is not None
+    generic_lanes = _bare_lanes(generic, targets, concurrency)
+    await saturate(generic_lanes, WARM_UP_SECONDS)
+    figures.append(await saturate(generic_lanes, seconds))
+    await generic.close()
+    return figures
+
+
+async def _http(port: int, requests: list[bytes], rate: float, seconds: float, concurrency: int) -> list[Measured]:
+    print("HTTP: client ceiling (/ping), saturation, fixed rate ...", file=sys.stderr)
+    ping, ping_connections = await _http_lanes(port, [b"GET /ping HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"], concurrency)
+    lanes, connections = await _http_lanes(port, requests, concurrency)
+    figures = [await saturate(ping, seconds / 2)]
+    await saturate(lanes, WARM_UP_SECONDS)
+    figures += [await saturate(lanes, seconds), await offer(lanes, rate, seconds)]
+    for connection in ping_connections + connections:
+        assert connection.transport is not None
+        connection.transport.close()
+    return figures
+
+
+async def _offer_http(port: int, requests: list[bytes], rate: float, seconds: float, concurrency: int) -> Measured:
+    lanes, connections = await _http_lanes(port, requests, concurrency)
+    measured = await offer(lanes, rate, seconds)
+    for connection in connections:
+        assert connection.transport is not None
+        connection.transport.close()
+    return measured
+
+
+def _while_filing(
+    port: int, requests: list[bytes], rate: float, seconds: float, concurrency: int, filing: "Filing"
+) -> tuple[Measured, tuple[dict[str, Any], float]]:
+    """Look-ups at the offered rate while a bulk upload files, started a moment before them."""
+    outcome: list[tuple[dict[str, Any], float]] = []
+    started = time.perf_counter()
+
+    def upload() -> None:
+        with contextlib.suppress(httpx.HTTPError):  # cut off when the server stops: reported unfinished
+            outcome.append(_upload(port, filing))
+
+    uploading = threading.Thread(target=upload, daemon=True)
+    uploading.start()
+    time.sleep(1)
+    measured = asyncio.run(_offer_http(port, requests, rate, seconds, concurrency))
+    # The look-ups are measured; the upload may finish, but is not waited for without end.
+    uploading.join(timeout=max(60.0, 3 * seconds))
+    if not outcome:
+        return measured, ({}, time.perf_counter() - started)
+    return measured, outcome[0]
+
+
+def _upload(port: int, filing: "Filing") -> tuple[dict[str, Any], float]:
+    """POST the records file as NDJSON; no time limit on writes, which stall while a CPU-starved
+    server files the batch before."""
+
+    def chunks() -> Iterator[bytes]:
+        with filing.records_file.open("rb") as source:
+            while chunk := source.read(256 * 1024):
+                yield chunk
+
+    started = time.perf_counter()
+    with httpx.Client(timeout=None) as client:
+        response = client.post(
+            f"http://127.0.0.1:{port}/declarations/bulk?submit=true",
+            content=chunks(),
+            headers=filing.headers | {"content-type": "application/x-ndjson"},
+        )
+    elapsed = time.perf_counter() - started
+    response.raise_for_status()
+    summary: dict[str, Any] = msgspec.json.decode(response.content)
+    return summary, elapsed
+
+
+class Filing(NamedTuple):
+    records_file: Path
+    headers: dict[str, str]
+
+
+async def _prepare(server_url: str, name: str, declarations: int, jobs: int) -> tuple[str, Loaded]:
+    """The database ``name`` loaded with ``declarations``, or as a previous run left it."""
+    admin = await asyncpg.connect(server_url)
+    exists = await admin.fetchval("SELECT true FROM pg_database WHERE datname = $1", name)
+    if not exists:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = _with_database(server_url, name)
+    await migrate(url)
+    db = await asyncpg.connect(url)
+    await db.execute(
+        f"CREATE TABLE IF NOT EXISTS {_RUNS_TABLE} (declarations bigint, seconds float8, notes text[],"
+        " at timestamptz DEFAULT now())"
+    )
+    previous = await db.fetchrow(f"SELECT declarations, seconds, notes FROM {_RUNS_TABLE} ORDER BY at DESC LIMIT 1")
+    await db.close()
+    if previous is not None:
+        notes = [*previous["notes"], f"database {name} loaded by an earlier run, not loaded again"]
+        return url, Loaded(previous["declarations"], previous["seconds"], notes)
+    print(f"loading {declarations:,} declarations into {name} ...", file=sys.stderr)
+    loaded = await load(url, declarations, jobs)
+    db = await asyncpg.connect(url)
+    await db.execute(f"INSERT INTO {_RUNS_TABLE} VALUES ($1, $2, $3)", *loaded)
+    await db.close()
+    return url, loaded
+
+
+async def _setup(url: str, filing_records: int, folder: Path) -> tuple[list[Target], list[bytes], Filing, int]:
+    db = await asyncpg.connect(url)
+    targets = await _sample(db)
+    authorities = await _authorities(db, {target.country for target in targets})
+    async with db.transaction():
+        operator_id, api_key = await register_operator(db, f"Filing bench {uuid.uuid4().hex[:6]}", "PL")
+    size: int = await db.fetchval("SELECT pg_database_size(current_database())")
+    await db.close()
+    records_file = folder / "filing.ndjson"
+    print(f"generating {filing_records:,} records to file during the look-ups ...", file=sys.stderr)
+    write(records_file, generate(max(1, filing_records // 10), filing_records, seed=int(time.time())))
+    headers = {"x-operator-id": str(operator_id), "x-api-key": api_key}
+    return targets, _requests(targets, authorities), Filing(records_file, headers), size
+
+
+def main(
+    declarations: int,
+    seconds: float,
+    rate: float,
+    workers: int,
+    concurrency: int,
+    database: str | None,
+    keep: bool,
+) -> None:
+    settings = get_settings()
+    name = database or f"portal_lookups_{uuid.uuid4().hex[:8]}"
+    filing_records = max(1000, int(seconds * 5000))
+    with (
+        tempfile.TemporaryDirectory() as temporary,
+        services_for(settings.database_url, settings.redis_url, Path(temporary) / "embedded") as (
+            server_url,
+            redis_url,
+        ),
+    ):
+        folder = Path(temporary)
+        url, loaded = asyncio.run(_prepare(server_url, name, declarations, os.cpu_count() or 2))
+        targets, requests, filing, size = asyncio.run(_setup(url, filing_records, folder))
+        select_one, bare_saturated, bare_offered, bare_generic = asyncio.run(
+            _bare(url, targets, rate, seconds, concurrency)
+        )
+        env = os.environ | {"DATABASE_URL": url, "REDIS_URL": redis_url, "PORTAL_DATA_DIR": temporary}
+        port = _free_port()
+        serve = [sys.executable, "-m", "portal", "serve", "--no-worker", "--workers", str(workers), "--port", str(port)]
+        with _server(serve, env, port, "/ping"):
+            ping, http_saturated, http_offered = asyncio.run(_http(port, requests, rate, seconds, concurrency))
+            print(f"HTTP at {rate:,.0f}/s while {filing_records:,} declarations are filed in bulk ...", file=sys.stderr)
+            http_filing, filed = _while_filing(port, requests, rate, seconds, concurrency, filing)
+        if not (keep or database):
+            asyncio.run(_drop(server_url, name))
+    figures = Figures(
+        select_one, bare_saturated, bare_offered, bare_generic, ping, http_saturated, http_offered, http_filing, filed
+    )
+    _report(
+        loaded, size, len(targets), figures, rate, seconds, workers, concurrency, name if keep or database else None
+    )
+
+
+def _row(label: str, value: str, limit: str = "", ratio: str = "", target: str = "") -> None:
+    print(f"{label:58} {value:>14} {limit:>12} {ratio:>7}  {target}")
+
+
+def _timed(label: str, measured: Measured, unit: str) -> None:
+    failed = f", {measured.failed:,} failed" if measured.failed else ""
+    _row(
+        label,
+        f"{measured.rate:,.0f} {unit}",
+        "",
+        "",
+        f"p50 {measured.p50_ms:.1f} ms, p99 {measured.p99_ms:.1f} ms{failed}",
+    )
+
+
+def _p99(label: str, measured: Measured, rate: float) -> None:
+    failed = f", {measured.failed:,} failed" if measured.failed else ""
+    _row(
+        label,
+        f"{measured.p99_ms:,.1f} ms",
+        f"{P99_LIMIT_MS:.0f} ms",
+        f"{measured.p99_ms / P99_LIMIT_MS:.0%}",
+        f"p99 < {P99_LIMIT_MS:.0f} ms at {rate:,.0f}/s: {'met' if measured.p99_ms < P99_LIMIT_MS else 'MISSED'}"
+        f" (p50 {measured.p50_ms:.1f} ms, {measured.rate:,.0f}/s answered{failed})",
+    )
+
+
+def _report(
+    loaded: Loaded,
+    size: int,
+    plates: int,
+    figures: Figures,
+    rate: float,
+    seconds: float,
+    workers: int,
+    concurrency: int,
+    kept: str | None,
+) -> None:
+    f = figures
+    print(
+        f"\nportal bench-lookups: {os.cpu_count()} cores, {workers} server workers, {concurrency} connections"
+        f" at saturation, {seconds:g} s a phase, {plates:,} plates looked up in their posting country"
+    )
+    _row("figure", "value", "limit", "ratio", "target")
+    _row(
+        "load: declarations",
+        f"{loaded.declarations:,}",
+        "20,000,000",
+        f"{loaded.declarations / 20_000_000:.0%}",
+        "a year of EU volume",
+    )
+    _row(
+        "load: time", f"{loaded.seconds:,.0f} s", "", "", f"{loaded.declarations / loaded.seconds:,.0f} declarations/s"
+    )
+    _row(
+        "load: database size",
+        f"{size / 2**30:,.2f} GB",
+        "",
+        "",
+        f"{size / max(loaded.declarations, 1):,.0f} bytes a declaration",
+    )
+    for note in loaded.notes:
+        _row(f"load: {note}", "")
+    _timed("client ceiling: asyncpg SELECT 1, saturation", f.select_one, "q/s")
+    _timed("client ceiling: GET /ping, saturation", f.ping, "req/s")
+    _timed("bare SELECT by plate (asyncpg), saturation", f.bare_saturated, "q/s")
+    _p99(f"bare SELECT by plate at {rate:,.0f} q/s offered: p99", f.bare_offered, rate)
+    _timed("bare SELECT, generic plan (plan_cache_mode), saturation", f.bare_generic, "q/s")
+    _timed("GET /authority/declarations?plate=, saturation", f.http_saturated, "req/s")
+    bare = f.bare_saturated.rate
+    share = f.http_saturated.rate / bare
+    _row(
+        "HTTP look-up saturation rate vs the bare SELECT's",
+        f"{f.http_saturated.rate:,.0f} req/s",
+        f"{bare:,.0f}",
+        f"{share:.0%}",
+        f">= {SHARE_TARGET:.0%} of the bare saturation rate: {'met' if share >= SHARE_TARGET else 'MISSED'}"
+        f" (client ceiling {f.http_saturated.rate / f.ping.rate:.0%} used)",
+    )
+    _p99(f"HTTP look-up at {rate:,.0f} req/s offered: p99", f.http_offered, rate)
+    _p99(f"HTTP look-up at {rate:,.0f} req/s while filing: p99", f.http_filing, rate)
+    summary, elapsed = f.filing
+    if summary:
+        _row(
+            "filing meanwhile: POST /declarations/bulk",
+            f"{summary['accepted'] / elapsed:,.0f} decl/s",
+            "",
+            "",
+            f"{summary['accepted']:,} accepted, {summary['rejected']:,} refused in {elapsed:,.1f} s"
+            f" (the look-ups ran {seconds:g} s from 1 s after it began)",
+        )
+    else:
+        _row("filing meanwhile: POST /declarations/bulk", "unfinished", "", "", f"cut off after {elapsed:,.0f} s")
+    if kept:
+        print(f"database kept: {kept} (pass --database {kept} to measure it again without loading)")
