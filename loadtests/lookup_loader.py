@@ -2,9 +2,10 @@
 
 The rows are those bulk filing would store (``portal.bulk.repository.file_declarations``):
 drivers, their vehicles in the register and declarations with ``details`` and ``driver`` in wire
-names, normalised plates, a client reference. Drivers come from the synthetic fleet generator,
-one fleet per operator; their declarations are varied from them cheaply (host country, dates,
-status), so that Python keeps up with the COPY. ``declaration_events`` is not loaded: the
+names, normalised plates, a client reference (kept in ``declaration_references`` too). Drivers
+come from the synthetic fleet generator, one fleet per operator; their declarations are varied
+from them cheaply (host country, dates, status), so that Python keeps up with the COPY.
+``declaration_events`` is not loaded: the
 look-up never reads it.
 
 The first operator is loaded with every index in place, to measure what a declaration costs
@@ -57,6 +58,7 @@ DRIVER_COPY = ("id", "operator_id", "updated_at", *FIELD_COLUMNS.values())
 VEHICLE_COPY = (
     "id", "operator_id", "plate_number", "registration_country", "transport_type", "vehicle_weight", "updated_at",
 )  # fmt: skip
+REFERENCE_COPY = ("operator_id", "client_reference", "declaration_id", "end_date")
 DECLARATION_COPY = (
     "id", "operator_id", "driver_id", "status", "version", "posting_country", "start_date", "end_date",
     "plates_passengers", "plates_light", "plates_heavy", "details", "driver", "email_status", "submitted_at",
@@ -187,6 +189,9 @@ async def _load_operator(db: asyncpg.Connection, index: int, count: int, days: _
     rows = _declarations(operator_id, index, fleet, count, days)
     while batch := [row for _, row in zip(range(BATCH), rows, strict=False)]:
         await db.copy_records_to_table("declarations", records=batch, columns=DECLARATION_COPY)
+        # Bulk filing keeps each reference in declaration_references too, for its one-probe check.
+        references = [(operator_id, row[-1], row[0], row[7]) for row in batch]
+        await db.copy_records_to_table("declaration_references", records=references, columns=REFERENCE_COPY)
 
 
 async def _connect(url: str) -> asyncpg.Connection:
@@ -286,7 +291,7 @@ async def load(url: str, declarations: int, jobs: int) -> Loaded:
         if invalid:
             raise RuntimeError(f"{invalid} indexes of declarations are not valid after the rebuild")
     print("  VACUUM ANALYZE ...", file=sys.stderr)
-    for table in ("operators", "drivers", "vehicles", "declarations"):
+    for table in ("operators", "drivers", "vehicles", "declarations", "declaration_references"):
         await db.execute(f"VACUUM (ANALYZE) {table}")
     await db.close()
     return Loaded(sum(shares), time.monotonic() - started, notes)
