@@ -12,7 +12,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
 from portal import idempotency, logs
-from portal.authorities.api import AccessLogController, RoadsideController, provide_authority
+from portal.authorities.api import AccessLogController, AuditLogController, RoadsideController, provide_authority
 from portal.authorities.auth import authenticate_authority
 from portal.bulk.api import BulkController
 from portal.db import close_pool, create_pool, provide_single_statement, provide_transaction
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     authority_api = Router(
         path="/",
-        route_handlers=[RoadsideController],
+        route_handlers=[RoadsideController, AuditLogController],
         guards=[authenticate_authority],
         dependencies={
             "db": Provide(provide_single_statement),

@@ -2,7 +2,7 @@
 and the access log operators see of their declarations."""
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from schemas.base import Date, ResponseBody, Timestamp
 from schemas.declarations import Declaration
@@ -55,3 +55,20 @@ class AccessLog(ResponseBody, kw_only=True):
     declaration_id: uuid.UUID
     count: int
     items: list[AccessLogEntry]
+
+
+class AuditEntry(ResponseBody, kw_only=True):
+    """One look-up of the authority: who (the key used), when, what was asked, what came back, why."""
+
+    audited_at: Timestamp
+    action: Literal["SEARCH", "VIEW"]
+    api_key_id: uuid.UUID
+    api_key_label: str
+    asked: dict[str, Any]
+    purpose: str
+    declaration_ids: list[uuid.UUID]
+
+
+class AuditLog(ResponseBody, kw_only=True):
+    count: int
+    items: list[AuditEntry]

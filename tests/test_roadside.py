@@ -249,3 +249,23 @@ async def test_verdict_defaults_to_today(client: Client, operator: Operator, ins
     assert found["validOn"] == today().isoformat()
     assert [item["verdict"] for item in found["items"]] == ["VALID"]
     assert datetime.date.fromisoformat(found["validOn"]) == today()
+
+
+async def test_an_authority_reads_its_own_audit_log(
+    client: Client, db: asyncpg.Connection, operator: Operator, inspector: Authority
+) -> None:
+    plate = unique_plate()
+    declaration = await filed(client, operator, plate)
+    await search(client, inspector, f"plate={plate.lower()}&validOn={days(5)}", purpose="roadside A1 km 40")
+    other = await new_authority(db, "FR")
+    await search(client, other, f"plate={plate}", purpose="not in the first authority's log")
+    response = await client.get("/authority/audit-log?limit=10", headers=inspector.headers)
+    assert response.status_code == 200, response.text
+    entries = response.json()["items"]
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry["action"] == "SEARCH"
+    assert entry["purpose"] == "roadside A1 km 40"
+    assert entry["asked"] == {"plate": plate, "validOn": days(5)}
+    assert entry["declarationIds"] == [declaration["declarationId"]]
+    assert entry["apiKeyLabel"] == "initial"

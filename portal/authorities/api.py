@@ -12,7 +12,7 @@ from portal.authorities.auth import AuthorityPrincipal, CurrentAuthority, authen
 from portal.db import Db
 from portal.declarations import service as declarations
 from portal.operators.auth import CurrentOperator
-from schemas.authorities import AccessLog, RoadsideRecord, RoadsideSearchResult
+from schemas.authorities import AccessLog, AuditLog, RoadsideRecord, RoadsideSearchResult
 
 DeclarationId = Annotated[uuid.UUID, PathParameter(description="declarationId")]
 Purpose = Annotated[
@@ -75,6 +75,20 @@ class RoadsideController(Controller):
         self, db: Db, authority: CurrentAuthority, declaration_id: DeclarationId, purpose: Purpose
     ) -> RoadsideRecord:
         return await service.view(db, authority, declaration_id, purpose)
+
+
+class AuditLogController(Controller):
+    path = "/authority/audit-log"
+    tags = ["Authorities"]
+
+    @get(operation_id="ReadAuditLog", summary="Your authority's own look-ups, newest first (reading it is not audited)")
+    async def audit_log(
+        self,
+        db: Db,
+        authority: CurrentAuthority,
+        limit: Annotated[int, QueryParameter(ge=1, le=250, description="at most this many, newest first")] = 100,
+    ) -> AuditLog:
+        return await service.audit_log(db, authority, limit)
 
 
 class AccessLogController(Controller):

@@ -114,3 +114,20 @@ async def access_log(db: asyncpg.Connection, declaration_id: uuid.UUID, limit: i
         limit,
     )
     return rows
+
+
+async def audit_entries(db: asyncpg.Connection, authority_id: uuid.UUID, limit: int) -> list[asyncpg.Record]:
+    """The authority's own look-ups, newest first."""
+    rows: list[asyncpg.Record] = await db.fetch(
+        """
+        SELECT a.at, a.action, a.api_key_id, coalesce(k.label, '') AS api_key_label, a.query, a.purpose,
+               a.declaration_ids
+        FROM authority_audit a LEFT JOIN api_keys k ON k.id = a.api_key_id
+        WHERE a.authority_id = $1
+        ORDER BY a.at DESC, a.id DESC
+        LIMIT $2
+        """,
+        authority_id,
+        limit,
+    )
+    return rows

@@ -14,7 +14,15 @@ from portal.authorities.repository import VERDICTS, Look, SearchKey
 from portal.declarations.repository import declaration_wire
 from portal.errors import ApiError, NotFound
 from portal.wire import query_value
-from schemas.authorities import AccessLog, AccessLogEntry, RoadsideDeclaration, RoadsideRecord, RoadsideSearchResult
+from schemas.authorities import (
+    AccessLog,
+    AccessLogEntry,
+    AuditEntry,
+    AuditLog,
+    RoadsideDeclaration,
+    RoadsideRecord,
+    RoadsideSearchResult,
+)
 from schemas.errors import FieldError
 
 SEARCH_KEYS_HELP = "search by exactly one of plate, declarationId, licenceNumber, documentNumber, or lastName"
@@ -144,3 +152,20 @@ async def access_log(db: asyncpg.Connection, declaration_id: uuid.UUID, limit: i
         for row in rows
     ]
     return AccessLog(declaration_id=declaration_id, count=len(items), items=items)
+
+
+async def audit_log(db: asyncpg.Connection, authority: AuthorityPrincipal, limit: int) -> AuditLog:
+    rows = await repository.audit_entries(db, authority.authority_id, limit)
+    items = [
+        AuditEntry(
+            audited_at=row["at"],
+            action=row["action"],
+            api_key_id=row["api_key_id"],
+            api_key_label=row["api_key_label"],
+            asked=row["query"],
+            purpose=row["purpose"],
+            declaration_ids=row["declaration_ids"],
+        )
+        for row in rows
+    ]
+    return AuditLog(count=len(items), items=items)
