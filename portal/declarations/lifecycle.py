@@ -36,8 +36,11 @@ async def _refuse_overlap(db: asyncpg.Connection, declaration: Declaration) -> N
         )
 
 
-async def _record(db: asyncpg.Connection, declaration: Declaration, event_type: str) -> Declaration:
-    await repository.record_version(db, declaration, event_type)
+async def _record(
+    db: asyncpg.Connection, current: Declaration, declaration: Declaration, event_type: str
+) -> Declaration:
+    """Store ``declaration`` as the version after ``current``, with its event."""
+    await repository.record_version(db, declaration, event_type, current.declaration_end_date)
     return declaration
 
 
@@ -49,7 +52,7 @@ async def submit(db: asyncpg.Connection, operator: OperatorPrincipal, declaratio
     driver = await checked_context(db, operator, fields, submitting_on=clock.today(), lock="update")
     submitted = next_version(current, fields, driver, status="SUBMITTED", submitted_at=clock.now())
     await _refuse_overlap(db, submitted)
-    return await _record(db, submitted, "SUBMITTED")
+    return await _record(db, current, submitted, "SUBMITTED")
 
 
 def _require_submitted(current: Declaration, action: str) -> None:
@@ -90,7 +93,7 @@ async def update_submitted(
         current, fields, driver, status="SUBMITTED", submitted_at=current.declaration_submission_date
     )
     await _refuse_overlap(db, updated)
-    return await _record(db, updated, "UPDATED")
+    return await _record(db, current, updated, "UPDATED")
 
 
 async def withdraw(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
@@ -102,7 +105,7 @@ async def withdraw(db: asyncpg.Connection, operator: OperatorPrincipal, declarat
         declaration_version=current.declaration_version + 1,
         declaration_last_update=clock.now(),
     )
-    return await _record(db, withdrawn, "WITHDRAWN")
+    return await _record(db, current, withdrawn, "WITHDRAWN")
 
 
 async def lock_current_of_driver(
@@ -130,6 +133,6 @@ async def follow_driver_change(db: asyncpg.Connection, declarations: list[Declar
             declaration_last_update=clock.now(),
         )
         if current.declaration_status == "DRAFT":
-            await repository.update(db, changed)
+            await repository.update(db, changed, current.declaration_end_date)
         else:
-            await _record(db, changed, "UPDATED")
+            await _record(db, current, changed, "UPDATED")

@@ -151,8 +151,12 @@ async def insert(db: asyncpg.Connection, declaration: Declaration) -> None:
     await db.execute(f"INSERT INTO declarations ({COLUMNS}) VALUES ({_PLACEHOLDERS})", *_row(declaration))
 
 
-async def update(db: asyncpg.Connection, declaration: Declaration) -> None:
-    await db.execute(f"UPDATE declarations SET {_ASSIGNMENTS} WHERE id = $1", *_row(declaration))
+async def update(db: asyncpg.Connection, declaration: Declaration, stored_end: datetime.date) -> None:
+    """Write a new version over the stored one, whose end date ``stored_end`` names its month:
+    PostgreSQL then reads one partition, not every month's."""
+    await db.execute(
+        f"UPDATE declarations SET {_ASSIGNMENTS} WHERE id = $1 AND end_date = $17", *_row(declaration), stored_end
+    )
 
 
 async def delete(db: asyncpg.Connection, declaration_id: uuid.UUID) -> None:
@@ -212,16 +216,21 @@ async def find_overlap(
     return found
 
 
-async def record_version(db: asyncpg.Connection, declaration: Declaration, event_type: str) -> None:
-    """Write a new version and its event in one statement: one round trip, one outcome."""
+async def record_version(
+    db: asyncpg.Connection, declaration: Declaration, event_type: str, stored_end: datetime.date
+) -> None:
+    """Write a new version and its event in one statement: one round trip, one outcome.
+
+    ``stored_end`` is the end date stored so far (it names the row's partition, see update)."""
     # $1 id, $5 version, $6 posting country, $8 end date: see COLUMNS.
     await db.execute(
-        f"WITH version AS (UPDATE declarations SET {_ASSIGNMENTS} WHERE id = $1)"
+        f"WITH version AS (UPDATE declarations SET {_ASSIGNMENTS} WHERE id = $1 AND end_date = $19)"
         " INSERT INTO declaration_events (declaration_id, version, event_type, posting_country, end_date, payload)"
         " VALUES ($1, $5, $17, $6, $8, $18)",
         *_row(declaration),
         event_type,
         msgspec.to_builtins(declaration),
+        stored_end,
     )
 
 

@@ -169,7 +169,7 @@ async def replace_draft(
     _require_draft(current, "replaced")
     driver = await checked_context(db, operator, fields)
     declaration = next_version(current, fields, driver, status="DRAFT", submitted_at=None)
-    await repository.update(db, declaration)
+    await repository.update(db, declaration, current.declaration_end_date)
     return declaration
 
 
