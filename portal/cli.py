@@ -60,7 +60,10 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_worke
         export_for_children(settings, metrics_dir=_fresh_folder(settings.data_dir / "metrics"))
         asyncio.run(migrate(database_url))
         demo_operator = asyncio.run(prepare_demo(database_url)) if demo else None
-        worker = None if no_worker else subprocess.Popen([sys.executable, "-m", "portal", "worker"])
+        # Its own session, like the embedded servers: it is stopped below, once the server has.
+        worker = (
+            None if no_worker else subprocess.Popen([sys.executable, "-m", "portal", "worker"], start_new_session=True)
+        )
         click.echo(f"Portal:            {settings.base_url}")
         click.echo(f"API documentation: {settings.base_url}/schema  (Swagger UI: /schema/swagger)")
         if demo_operator:

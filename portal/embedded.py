@@ -72,7 +72,9 @@ class EmbeddedServices:
             "--save", "",
             "--logfile", str(folder / "redis.log"),
         ]  # fmt: skip
-        self._redis = subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603
+        # A session of its own: a signal to the portal's process group (Ctrl-C, granian stopping
+        # its workers) must not stop Redis before the worker that uses it; stop() does, last.
+        self._redis = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)  # noqa: S603
         self.redis_url = f"unix://{socket_path}"
         _wait_for_redis(socket_path, self._redis)
 
