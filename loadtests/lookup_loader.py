@@ -5,8 +5,7 @@ drivers, their vehicles in the register and declarations with ``details`` and ``
 names, normalised plates, a client reference (kept in ``declaration_references`` too). Drivers
 come from the synthetic fleet generator, one fleet per operator; their declarations are varied
 from them cheaply (host country, dates, status), so that Python keeps up with the COPY.
-``declaration_events`` is not loaded: the
-look-up never reads it.
+``declaration_events`` is not loaded: the look-up never reads it.
 
 The first operator is loaded with every index in place, to measure what a declaration costs
 on disk; the secondary indexes of ``declarations`` are then dropped, the rest is loaded by one
