@@ -65,11 +65,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.db_pool = await create_pool(
             settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
+        app.state.lookup_pool = await create_pool(
+            settings.database_url, min_size=1, max_size=settings.db_pool_max, generic_plans=True
+        )
         app.state.redis = redis.Redis.from_url(settings.redis_url)
         try:
             yield
         finally:
             await app.state.redis.aclose()
+            await close_pool(app.state.lookup_pool)
             await close_pool(app.state.db_pool)
 
     operator_api = Router(
