@@ -1,5 +1,6 @@
 """Roadside checks as an inspector makes them: messy keys, verdicts by day, country scope, audit."""
 
+import asyncio
 import datetime
 import json
 import uuid
@@ -7,7 +8,11 @@ from typing import Any
 
 import asyncpg
 import pytest
+from click.testing import CliRunner
 
+from portal import cli
+from portal.operators.auth import forget_cached_keys
+from portal.settings import get_settings
 from tests.conftest import new_authority, new_operator
 from tests.factories import Authority, Operator, days, declaration_body, driver_body, today, vehicle_body
 from tests.helpers import Client, created
@@ -269,3 +274,42 @@ async def test_an_authority_reads_its_own_audit_log(
     assert entry["asked"] == {"plate": plate, "validOn": days(5)}
     assert entry["declarationIds"] == [declaration["declarationId"]]
     assert entry["apiKeyLabel"] == "initial"
+
+
+async def test_authority_keys_are_issued_and_revoked_from_the_command_line(
+    client: Client, database_url: str, inspector: Authority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        # In a thread: the command runs its own event loop.
+        runner = CliRunner()
+        issued = await asyncio.to_thread(
+            runner.invoke,
+            cli.main,
+            ["admin", "issue-key", "--holder", str(inspector.authority_id), "--label", "tablets", "--json"],
+        )
+        assert issued.exit_code == 0, issued.output
+        tablet = {"x-api-key": json.loads(issued.output)["apiKey"], "x-authority-id": str(inspector.authority_id)}
+        url = "/authority/declarations?plate=AB123&purpose=check"
+        assert (await client.get(url, headers=tablet)).status_code == 200
+        revoked = await asyncio.to_thread(
+            runner.invoke,
+            cli.main,
+            ["admin", "revoke-key", "--holder", str(inspector.authority_id), "--label", "tablets"],
+        )
+        assert revoked.exit_code == 0, revoked.output
+        assert "revoked 1 key" in revoked.output
+        forget_cached_keys()  # what auth_cache_seconds passing does in every server process
+        assert (await client.get(url, headers=tablet)).status_code == 401
+        # The first key, of another label, still works.
+        assert (await client.get(url, headers=inspector.headers)).status_code == 200
+        again = await asyncio.to_thread(
+            runner.invoke,
+            cli.main,
+            ["admin", "revoke-key", "--holder", str(inspector.authority_id), "--label", "tablets"],
+        )
+        assert again.exit_code != 0
+        assert "no live key" in again.output
+    finally:
+        get_settings.cache_clear()
