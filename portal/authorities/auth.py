@@ -8,8 +8,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 
-from portal.errors import Forbidden, Unauthenticated
-from portal.operators.auth import key_holder
+from portal.operators.auth import claimed_key_holder
 
 
 class AuthorityPrincipal(msgspec.Struct, frozen=True):
@@ -22,18 +21,8 @@ class AuthorityPrincipal(msgspec.Struct, frozen=True):
 
 async def authenticate_authority(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard of the authority routes, run before the query is read."""
-    api_key = connection.headers.get("x-api-key")
-    if not api_key:
-        raise Unauthenticated("the x-api-key header is required")
-    holder = await key_holder(connection.app.state.db_pool, api_key)
-    if holder is None or holder.authority_id is None:
-        raise Unauthenticated("the API key is not valid for authorities (unknown or revoked)")
-    claimed = connection.headers.get("x-authority-id", "").strip().lower()
-    if not claimed:
-        raise Unauthenticated("the x-authority-id header is required")
-    if claimed != str(holder.authority_id):
-        raise Forbidden("the API key does not belong to the authority named in x-authority-id")
-    connection.state.authority = AuthorityPrincipal(holder.authority_id, holder.country, holder.key_id)
+    holder, authority_id = await claimed_key_holder(connection, "authority")
+    connection.state.authority = AuthorityPrincipal(authority_id, holder.country, holder.key_id)
 
 
 def authenticated_authority(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthorityPrincipal:

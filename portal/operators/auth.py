@@ -7,7 +7,7 @@ within that time.
 
 import time
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import msgspec
@@ -57,23 +57,35 @@ def forget_cached_keys() -> None:
     _holders.clear()
 
 
+async def claimed_key_holder(
+    connection: ASGIConnection[Any, Any, Any, Any], kind: Literal["operator", "authority"]
+) -> tuple[KeyHolder, uuid.UUID]:
+    """The holder of ``x-api-key``, which must be the operator or authority that the request's
+    ``x-operator-id`` / ``x-authority-id`` names; returns it with that id."""
+    api_key = connection.headers.get("x-api-key")
+    if not api_key:
+        raise Unauthenticated("the x-api-key header is required")
+    holder = await key_holder(connection.app.state.db_pool, api_key)
+    holder_id = None if holder is None else holder.operator_id if kind == "operator" else holder.authority_id
+    if holder is None or holder_id is None:
+        audience = "operators" if kind == "operator" else "authorities"
+        raise Unauthenticated(f"the API key is not valid for {audience} (unknown or revoked)")
+    header = f"x-{kind}-id"
+    claimed = connection.headers.get(header, "").strip().lower()
+    if not claimed:
+        raise Unauthenticated(f"the {header} header is required")
+    if claimed != str(holder_id):
+        raise Forbidden(f"the API key does not belong to the {kind} named in {header}")
+    return holder, holder_id
+
+
 async def authenticate_operator(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard of the operator routes: it runs before the body or the query is even read.
 
     So an unauthenticated caller learns nothing about what its request would have done.
     """
-    api_key = connection.headers.get("x-api-key")
-    if not api_key:
-        raise Unauthenticated("the x-api-key header is required")
-    holder = await key_holder(connection.app.state.db_pool, api_key)
-    if holder is None or holder.operator_id is None:
-        raise Unauthenticated("the API key is not valid for operators (unknown or revoked)")
-    claimed = connection.headers.get("x-operator-id", "").strip().lower()
-    if not claimed:
-        raise Unauthenticated("the x-operator-id header is required")
-    if claimed != str(holder.operator_id):
-        raise Forbidden("the API key does not belong to the operator named in x-operator-id")
-    connection.state.operator = OperatorPrincipal(holder.operator_id, holder.country)
+    holder, operator_id = await claimed_key_holder(connection, "operator")
+    connection.state.operator = OperatorPrincipal(operator_id, holder.country)
 
 
 def authenticated_operator(connection: ASGIConnection[Any, Any, Any, Any]) -> OperatorPrincipal:
