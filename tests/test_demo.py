@@ -20,7 +20,8 @@ async def test_serve_demo_prints_keys_that_file_and_find(
         printed = log.read_text()
         operator = re.search(r"Demo operator:\s+operatorId (\S+)\s+apiKey (\S+)", printed)
         authority = re.search(r"Demo authority:\s+authorityId (\S+)\s+apiKey (\S+)", printed)
-        assert operator and authority, printed
+        assert operator, printed
+        assert authority, printed
         operator_headers = {"x-operator-id": operator[1], "x-api-key": operator[2]}
         async with httpx.AsyncClient(base_url=url, headers=operator_headers) as client:
             driver_id = (await client.get("/drivers?limit=1")).json()["items"][0]["driverId"]

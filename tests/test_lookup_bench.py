@@ -20,7 +20,7 @@ ROWS = (
     "client ceiling: GET /ping, saturation",
     "bare SELECT by plate (asyncpg), saturation",
     "bare SELECT by plate at 100 q/s offered: p99",
-    "bare SELECT, generic plan (plan_cache_mode), saturation",
+    "bare SELECT, PostgreSQL's default plan caching, saturation",
     "GET /authority/declarations?plate=, saturation",
     "HTTP look-up saturation rate vs the bare SELECT's",
     "HTTP look-up at 100 req/s offered: p99",
