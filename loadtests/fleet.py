@@ -78,7 +78,7 @@ class FleetUser(FleetSoftware):
     """Fleet software's mix of calls, without pause."""
 
     wait_time = between(0, 0)
-    tasks = FLEET_TASKS
+    tasks = FLEET_TASKS  # type: ignore[assignment]  # locust takes a dict of weights; its stub says list
 
 
 class BulkUploader(FastHttpUser):
@@ -96,7 +96,7 @@ class MixedDay(FleetSoftware):
     """An office day: people look things up more than they file, and now and then upload a batch."""
 
     wait_time = between(0, 1)
-    tasks = {
+    tasks = {  # type: ignore[assignment]  # locust takes a dict of weights; its stub says list
         filing.file_and_submit: 3,
         filing.list_declarations: 4,
         filing.read_one: 6,

@@ -80,7 +80,8 @@ async def _submitted(client: Client, fleet: Fleet) -> dict[str, Any]:
     assert r.status_code == 201, r.text
     r = await client.post(f"/declarations/{r.json()['declarationId']}/submit", headers=fleet.headers)
     assert r.status_code == 200, r.text
-    return r.json()
+    submitted: dict[str, Any] = r.json()
+    return submitted
 
 
 async def test_hostile_update_of_a_submitted_declaration_changes_nothing(client: Client, fleet: Fleet) -> None:
