@@ -41,20 +41,20 @@ LOADTESTS = Path(__file__).parent
 COPY_BATCH = 5000
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
 
 
-def _with_database(url: str, name: str) -> str:
+def with_database(url: str, name: str) -> str:
     base, _, query = url.partition("?")
     return f"{base.rpartition('/')[0]}/{name}" + (f"?{query}" if query else "")
 
 
 @contextlib.contextmanager
-def _server(command: list[str], env: dict[str, str], port: int, probe_path: str) -> Iterator["subprocess.Popen[bytes]"]:
+def served(command: list[str], env: dict[str, str], port: int, probe_path: str) -> Iterator["subprocess.Popen[bytes]"]:
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -78,7 +78,7 @@ async def _prepare(server_url: str, name: str) -> tuple[str, uuid.UUID, str]:
     admin = await asyncpg.connect(server_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
-    url = _with_database(server_url, name)
+    url = with_database(server_url, name)
     await migrate(url)
     db = await asyncpg.connect(url)
     await db.execute("CREATE TABLE bench_minimal_rows (id bigserial PRIMARY KEY, name text NOT NULL)")
@@ -179,9 +179,9 @@ def main(records: int, drivers: int, users: int, seconds: int, workers: int) -> 
         print("measuring raw COPY ...", file=sys.stderr)
         copy_rate = asyncio.run(_raw_copy_rate(url, records_file, operator_id))
         env = os.environ | {"DATABASE_URL": url, "REDIS_URL": redis_url, "PORTAL_DATA_DIR": folder}
-        portal_port, minimal_port = _free_port(), _free_port()
+        portal_port, minimal_port = free_port(), free_port()
         serve = [sys.executable, "-m", "portal", "serve", "--no-worker", "--workers", str(workers)]
-        with _server([*serve, "--port", str(portal_port)], env, portal_port, "/ping") as portal:
+        with served([*serve, "--port", str(portal_port)], env, portal_port, "/ping") as portal:
             print(f"filing {records:,} records through POST /declarations/bulk ...", file=sys.stderr)
             summary, elapsed, peak = _bulk(portal_port, records_file, headers, portal)
             load_env = env | {"PORTAL_LOAD_OPERATOR_ID": str(operator_id), "PORTAL_LOAD_API_KEY": api_key}
@@ -191,16 +191,16 @@ def main(records: int, drivers: int, users: int, seconds: int, workers: int) -> 
             sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", str(workers),
             "--port", str(minimal_port), "--no-log", "loadtests.minimal_app:create_app",
         ]  # fmt: skip
-        with _server(minimal, env, minimal_port, "/rows"):
+        with served(minimal, env, minimal_port, "/rows"):
             print("single requests: the minimal insert endpoint ...", file=sys.stderr)
             yardstick = run_scenario(
                 "MinimalInsertUser", f"http://127.0.0.1:{minimal_port}", users, seconds, env, LOADTESTS / "yardstick.py"
             )
-        asyncio.run(_drop(server_url, name))
+        asyncio.run(drop_database(server_url, name))
     _report(records, summary, elapsed, peak, copy_rate, filing, yardstick, workers, users, seconds)
 
 
-async def _drop(server_url: str, name: str) -> None:
+async def drop_database(server_url: str, name: str) -> None:
     admin = await asyncpg.connect(server_url)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await admin.close()

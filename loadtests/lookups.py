@@ -12,13 +12,12 @@ import asyncio
 import contextlib
 import datetime
 import os
-import statistics
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,8 +25,10 @@ import asyncpg
 import httpx
 import msgspec
 
-from loadtests.bench import _drop, _free_port, _server, _with_database
+from loadtests.bench import drop_database, free_port, served, with_database
 from loadtests.lookup_loader import Loaded, load
+from loadtests.lookup_report import Figures, report
+from loadtests.open_loop import Call, Measured, http_lanes, offer, saturate
 from portal.authorities.repository import BARE_SEARCH_SQL
 from portal.db import create_pool, migrate
 from portal.embedded import services_for
@@ -38,160 +39,8 @@ from portal.settings import get_settings
 
 SAMPLE = 20_000
 WARM_UP_SECONDS = 2.0
-P99_LIMIT_MS = 10.0
-SHARE_TARGET = 0.5
 # A run's load is kept in the database, so that a reused one reports how it was loaded.
 _RUNS_TABLE = "bench_lookup_loads"
-
-# One request on a lane at a time; True when answered as expected.
-Call = Callable[[int], Awaitable[bool]]
-
-
-class Measured(NamedTuple):
-    answered: int
-    failed: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-
-    @property
-    def rate(self) -> float:
-        """Answered as expected, per second."""
-        return (self.answered - self.failed) / self.seconds
-
-
-def _measured(latencies: list[float], failed: int, seconds: float) -> Measured:
-    if len(latencies) < 2:
-        return Measured(len(latencies), failed, seconds, float("nan"), float("nan"))
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-    measured = Measured(len(latencies), failed, seconds, cuts[49] * 1000, cuts[98] * 1000)
-    print(
-        f"  {measured.rate:,.0f}/s, p50 {measured.p50_ms:.1f} ms, p99 {measured.p99_ms:.1f} ms, {failed:,} failed",
-        file=sys.stderr,
-    )
-    return measured
-
-
-async def saturate(lanes: list[Call], seconds: float) -> Measured:
-    """Closed loop: every lane asks again as soon as it is answered."""
-    latencies: list[float] = []
-    failed = 0
-    deadline = time.perf_counter() + seconds
-
-    async def run(lane: Call, first: int) -> None:
-        nonlocal failed
-        number = first
-        while (sent := time.perf_counter()) < deadline:
-            ok = await lane(number)
-            latencies.append(time.perf_counter() - sent)
-            failed += not ok
-            number += len(lanes)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(run(lane, first) for first, lane in enumerate(lanes)))
-    return _measured(latencies, failed, time.perf_counter() - started)
-
-
-async def offer(lanes: list[Call], rate: float, seconds: float) -> Measured:
-    """Open loop: request i is due at start + i / rate, taken by the first free lane, and its
-    latency counts from when it was due (a late answer delays no later request's schedule)."""
-    due: asyncio.Queue[tuple[float, int]] = asyncio.Queue()
-    latencies: list[float] = []
-    failed = 0
-
-    async def run(lane: Call) -> None:
-        nonlocal failed
-        while (request := await due.get())[1] >= 0:
-            ok = await lane(request[1])
-            latencies.append(time.perf_counter() - request[0])
-            failed += not ok
-
-    workers = [asyncio.create_task(run(lane)) for lane in lanes]
-    started = time.perf_counter()
-    for number in range(int(rate * seconds)):
-        at = started + number / rate
-        if (wait := at - time.perf_counter()) > 0:
-            await asyncio.sleep(wait)
-        due.put_nowait((at, number))
-    for _ in lanes:
-        due.put_nowait((0.0, -1))
-    # A server far slower than the rate would take ages to drain the queue: what is unanswered
-    # a grace period after the last request was due counts as failed, at its latency so far.
-    _, waiting = await asyncio.wait(workers, timeout=max(5.0, seconds / 2))
-    if waiting:
-        for worker in waiting:
-            worker.cancel()
-        now = time.perf_counter()
-        unanswered = [now - at for at, number in _drain(due) if number >= 0] + [now - started - seconds] * len(waiting)
-        latencies += unanswered
-        failed += len(unanswered)
-    return _measured(latencies, failed, time.perf_counter() - started)
-
-
-def _drain(queue: "asyncio.Queue[tuple[float, int]]") -> list[tuple[float, int]]:
-    items = []
-    while not queue.empty():
-        items.append(queue.get_nowait())
-    return items
-
-
-class _HttpLane(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection, one request at a time.
-
-    Neither httpx (too slow to load a server from one core) nor locust (closed loop, no way to
-    count latency from when a request was due) will do: this client parses only the status and
-    the length of each answer, so that on the same cores it outruns the server (its ceiling
-    against /ping is printed beside the figures).
-    """
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.answer: asyncio.Future[int] | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        head_end = self.buffer.find(b"\r\n\r\n")
-        if head_end < 0:
-            return
-        head = bytes(self.buffer[:head_end]).lower()
-        at = head.find(b"content-length:")
-        if at < 0:
-            raise RuntimeError("an answer without content-length: this client reads only those")
-        length = int(head[at + 15 : head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None])
-        if len(self.buffer) < head_end + 4 + length:
-            return
-        status = int(self.buffer[9:12])
-        del self.buffer[: head_end + 4 + length]
-        if self.answer is not None and not self.answer.done():
-            self.answer.set_result(status)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.answer is not None and not self.answer.done():
-            self.answer.set_exception(ConnectionError("the server closed the connection"))
-
-    async def get(self, request: bytes) -> int:
-        assert self.transport is not None
-        self.answer = asyncio.get_running_loop().create_future()
-        self.transport.write(request)
-        return await self.answer
-
-
-async def _http_lanes(port: int, requests: list[bytes], count: int) -> tuple[list[Call], list[_HttpLane]]:
-    loop = asyncio.get_running_loop()
-    connections = [(await loop.create_connection(_HttpLane, "127.0.0.1", port))[1] for _ in range(count)]
-
-    def lane(connection: _HttpLane) -> Call:
-        async def call(number: int) -> bool:
-            return await connection.get(requests[number % len(requests)]) == 200
-
-        return call
-
-    return [lane(connection) for connection in connections], connections
 
 
 class Target(NamedTuple):
@@ -232,18 +81,6 @@ def _select_one_lanes(pool: asyncpg.Pool, count: int) -> list[Call]:
         return one == 1
 
     return [call] * count
-
-
-class Figures(NamedTuple):
-    select_one: Measured
-    bare_saturated: Measured
-    bare_offered: Measured
-    bare_generic: Measured
-    ping: Measured
-    http_saturated: Measured
-    http_offered: Measured
-    http_filing: Measured
-    filing: tuple[dict[str, Any], float]
 
 
 async def _authorities(db: asyncpg.Connection, countries: set[str]) -> dict[str, tuple[uuid.UUID, str]]:
@@ -287,8 +124,8 @@ async def _bare(url: str, targets: list[Target], rate: float, seconds: float, co
 
 async def _http(port: int, requests: list[bytes], rate: float, seconds: float, concurrency: int) -> list[Measured]:
     print("HTTP: client ceiling (/ping), saturation, fixed rate ...", file=sys.stderr)
-    ping, ping_connections = await _http_lanes(port, [b"GET /ping HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"], concurrency)
-    lanes, connections = await _http_lanes(port, requests, concurrency)
+    ping, ping_connections = await http_lanes(port, [b"GET /ping HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"], concurrency)
+    lanes, connections = await http_lanes(port, requests, concurrency)
     figures = [await saturate(ping, seconds / 2)]
     await saturate(lanes, WARM_UP_SECONDS)
     figures += [await saturate(lanes, seconds), await offer(lanes, rate, seconds)]
@@ -299,7 +136,7 @@ async def _http(port: int, requests: list[bytes], rate: float, seconds: float, c
 
 
 async def _offer_http(port: int, requests: list[bytes], rate: float, seconds: float, concurrency: int) -> Measured:
-    lanes, connections = await _http_lanes(port, requests, concurrency)
+    lanes, connections = await http_lanes(port, requests, concurrency)
     measured = await offer(lanes, rate, seconds)
     for connection in connections:
         assert connection.transport is not None
@@ -363,7 +200,7 @@ async def _prepare(server_url: str, name: str, declarations: int, jobs: int) -> 
     if not exists:
         await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
-    url = _with_database(server_url, name)
+    url = with_database(server_url, name)
     await migrate(url)
     db = await asyncpg.connect(url)
     await db.execute(
@@ -420,118 +257,27 @@ def main(
         folder = Path(temporary)
         url, loaded = asyncio.run(_prepare(server_url, name, declarations, os.cpu_count() or 2))
         targets, requests, filing, size = asyncio.run(_setup(url, filing_records, folder))
-        select_one, bare_saturated, bare_offered, bare_generic = asyncio.run(
+        select_one, bare_saturated, bare_offered, bare_default_plans = asyncio.run(
             _bare(url, targets, rate, seconds, concurrency)
         )
         env = os.environ | {"DATABASE_URL": url, "REDIS_URL": redis_url, "PORTAL_DATA_DIR": temporary}
-        port = _free_port()
+        port = free_port()
         serve = [sys.executable, "-m", "portal", "serve", "--no-worker", "--workers", str(workers), "--port", str(port)]
-        with _server(serve, env, port, "/ping"):
+        with served(serve, env, port, "/ping"):
             ping, http_saturated, http_offered = asyncio.run(_http(port, requests, rate, seconds, concurrency))
             print(f"HTTP at {rate:,.0f}/s while {filing_records:,} declarations are filed in bulk ...", file=sys.stderr)
             http_filing, filed = _while_filing(port, requests, rate, seconds, concurrency, filing)
         if not (keep or database):
-            asyncio.run(_drop(server_url, name))
+            asyncio.run(drop_database(server_url, name))
     figures = Figures(
-        select_one, bare_saturated, bare_offered, bare_generic, ping, http_saturated, http_offered, http_filing, filed
+        select_one=select_one,
+        bare_saturated=bare_saturated,
+        bare_offered=bare_offered,
+        bare_default_plans=bare_default_plans,
+        ping=ping,
+        http_saturated=http_saturated,
+        http_offered=http_offered,
+        http_filing=http_filing,
+        filing=filed,
     )
-    _report(
-        loaded, size, len(targets), figures, rate, seconds, workers, concurrency, name if keep or database else None
-    )
-
-
-def _row(label: str, value: str, limit: str = "", ratio: str = "", target: str = "") -> None:
-    print(f"{label:58} {value:>14} {limit:>12} {ratio:>7}  {target}")
-
-
-def _timed(label: str, measured: Measured, unit: str) -> None:
-    failed = f", {measured.failed:,} failed" if measured.failed else ""
-    _row(
-        label,
-        f"{measured.rate:,.0f} {unit}",
-        "",
-        "",
-        f"p50 {measured.p50_ms:.1f} ms, p99 {measured.p99_ms:.1f} ms{failed}",
-    )
-
-
-def _p99(label: str, measured: Measured, rate: float) -> None:
-    failed = f", {measured.failed:,} failed" if measured.failed else ""
-    _row(
-        label,
-        f"{measured.p99_ms:,.1f} ms",
-        f"{P99_LIMIT_MS:.0f} ms",
-        f"{measured.p99_ms / P99_LIMIT_MS:.0%}",
-        f"p99 < {P99_LIMIT_MS:.0f} ms at {rate:,.0f}/s: {'met' if measured.p99_ms < P99_LIMIT_MS else 'MISSED'}"
-        f" (p50 {measured.p50_ms:.1f} ms, {measured.rate:,.0f}/s answered{failed})",
-    )
-
-
-def _report(
-    loaded: Loaded,
-    size: int,
-    plates: int,
-    figures: Figures,
-    rate: float,
-    seconds: float,
-    workers: int,
-    concurrency: int,
-    kept: str | None,
-) -> None:
-    f = figures
-    print(
-        f"\nportal bench-lookups: {os.cpu_count()} cores, {workers} server workers, {concurrency} connections"
-        f" at saturation, {seconds:g} s a phase, {plates:,} plates looked up in their posting country"
-    )
-    _row("figure", "value", "limit", "ratio", "target")
-    _row(
-        "load: declarations",
-        f"{loaded.declarations:,}",
-        "20,000,000",
-        f"{loaded.declarations / 20_000_000:.0%}",
-        "a year of EU volume",
-    )
-    _row(
-        "load: time", f"{loaded.seconds:,.0f} s", "", "", f"{loaded.declarations / loaded.seconds:,.0f} declarations/s"
-    )
-    _row(
-        "load: database size",
-        f"{size / 2**30:,.2f} GB",
-        "",
-        "",
-        f"{size / max(loaded.declarations, 1):,.0f} bytes a declaration",
-    )
-    for note in loaded.notes:
-        _row(f"load: {note}", "")
-    _timed("client ceiling: asyncpg SELECT 1, saturation", f.select_one, "q/s")
-    _timed("client ceiling: GET /ping, saturation", f.ping, "req/s")
-    _timed("bare SELECT by plate (asyncpg), saturation", f.bare_saturated, "q/s")
-    _p99(f"bare SELECT by plate at {rate:,.0f} q/s offered: p99", f.bare_offered, rate)
-    _timed("bare SELECT, PostgreSQL's default plan caching, saturation", f.bare_generic, "q/s")
-    _timed("GET /authority/declarations?plate=, saturation", f.http_saturated, "req/s")
-    bare = f.bare_saturated.rate
-    share = f.http_saturated.rate / bare
-    _row(
-        "HTTP look-up saturation rate vs the bare SELECT's",
-        f"{f.http_saturated.rate:,.0f} req/s",
-        f"{bare:,.0f}",
-        f"{share:.0%}",
-        f">= {SHARE_TARGET:.0%} of the bare saturation rate: {'met' if share >= SHARE_TARGET else 'MISSED'}"
-        f" (client ceiling {f.http_saturated.rate / f.ping.rate:.0%} used)",
-    )
-    _p99(f"HTTP look-up at {rate:,.0f} req/s offered: p99", f.http_offered, rate)
-    _p99(f"HTTP look-up at {rate:,.0f} req/s while filing: p99", f.http_filing, rate)
-    summary, elapsed = f.filing
-    if summary:
-        _row(
-            "filing meanwhile: POST /declarations/bulk",
-            f"{summary['accepted'] / elapsed:,.0f} decl/s",
-            "",
-            "",
-            f"{summary['accepted']:,} accepted, {summary['rejected']:,} refused in {elapsed:,.1f} s"
-            f" (the look-ups ran {seconds:g} s from 1 s after it began)",
-        )
-    else:
-        _row("filing meanwhile: POST /declarations/bulk", "unfinished", "", "", f"cut off after {elapsed:,.0f} s")
-    if kept:
-        print(f"database kept: {kept} (pass --database {kept} to measure it again without loading)")
+    report(loaded, size, len(targets), figures, rate, seconds, workers, concurrency, name if keep or database else None)
