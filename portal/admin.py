@@ -37,12 +37,6 @@ def _run(action: Callable[[asyncpg.Connection], Awaitable[T]], *, in_transaction
         return asyncio.run(run(database_url))
 
 
-def _run_in_transaction(
-    action: Callable[[asyncpg.Connection], Awaitable[tuple[uuid.UUID, str]]],
-) -> tuple[uuid.UUID, str]:
-    return _run(action)
-
-
 def _refuse_value_errors(action: Callable[[], T]) -> T:
     try:
         return action()
@@ -65,7 +59,7 @@ def create_operator(name: str, country: str, licence: str | None, as_json: bool)
     from portal.operators.service import register_operator
 
     operator_id, api_key = _refuse_value_errors(
-        lambda: _run_in_transaction(lambda db: register_operator(db, name, country.upper(), licence))
+        lambda: _run(lambda db: register_operator(db, name, country.upper(), licence))
     )
     if as_json:
         click.echo(msgspec.json.encode({"operatorId": operator_id, "apiKey": api_key}))
@@ -81,9 +75,7 @@ def create_authority(name: str, country: str, as_json: bool) -> None:
     """Create an enforcement authority of a host country and its first API key."""
     from portal.operators.service import register_authority
 
-    authority_id, api_key = _refuse_value_errors(
-        lambda: _run_in_transaction(lambda db: register_authority(db, name, country.upper()))
-    )
+    authority_id, api_key = _refuse_value_errors(lambda: _run(lambda db: register_authority(db, name, country.upper())))
     if as_json:
         click.echo(msgspec.json.encode({"authorityId": authority_id, "apiKey": api_key}))
     else:

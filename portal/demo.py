@@ -11,7 +11,12 @@ import msgspec
 from portal.operators import repository
 from portal.operators.auth import OperatorPrincipal
 from portal.operators.drivers import service as drivers
-from portal.operators.service import issue_key, register_authority, register_operator
+from portal.operators.service import (
+    issue_authority_key,
+    issue_operator_key,
+    register_authority,
+    register_operator,
+)
 from portal.operators.vehicles import service as vehicles
 from schemas.drivers import DriverFields
 from schemas.vehicles import VehicleFields
@@ -46,9 +51,9 @@ async def prepare_demo(database_url: str) -> DemoCredentials:
                 await repository.revoke_keys(db, holder_id, DEMO_KEY_LABEL)
             return DemoCredentials(
                 operator_id=operator_id,
-                operator_key=await issue_key(db, operator_id, DEMO_KEY_LABEL),
+                operator_key=await issue_operator_key(db, operator_id, DEMO_KEY_LABEL),
                 authority_id=authority_id,
-                authority_key=await issue_key(db, authority_id, DEMO_KEY_LABEL),
+                authority_key=await issue_authority_key(db, authority_id, DEMO_KEY_LABEL),
             )
     finally:
         await db.close()

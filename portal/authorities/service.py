@@ -19,6 +19,7 @@ from schemas.authorities import (
     AccessLogEntry,
     AuditEntry,
     AuditLog,
+    DeclarationVersion,
     RoadsideDeclaration,
     RoadsideRecord,
     RoadsideSearchResult,
@@ -134,9 +135,8 @@ async def view(
     )
     if row is None:
         raise NotFound(f"no declaration {declaration_id} posted to {authority.country}")
-    return msgspec.convert(
-        {"declaration": msgspec.to_builtins(_roadside(row, today)), "versions": row["versions"]}, RoadsideRecord
-    )
+    versions = msgspec.convert(row["versions"], list[DeclarationVersion])
+    return RoadsideRecord(declaration=_roadside(row, today), versions=versions)
 
 
 async def access_log(db: asyncpg.Connection, declaration_id: uuid.UUID, limit: int) -> AccessLog:

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import asyncpg.cursor
 
+from portal.declarations.rules import MAX_PERIOD_DAYS
 from portal.operators.drivers.repository import FIELD_COLUMNS
 from schemas.drivers import DriverFields
 
@@ -237,7 +238,7 @@ async def overlaps(db: asyncpg.Connection) -> list[asyncpg.Record]:
     Records filed before (sent again) are left out: they are answered, not filed.
     """
     rows: list[asyncpg.Record] = await db.fetch(
-        """
+        f"""
         WITH candidates AS MATERIALIZED (
             SELECT s.position, k.driver_id, s.posting_country, s.start_date, s.end_date
             FROM bulk_staging s JOIN bulk_keys k USING (position)
@@ -250,7 +251,7 @@ async def overlaps(db: asyncpg.Connection) -> list[asyncpg.Record]:
             WHERE d.driver_id = s.driver_id AND d.posting_country = s.posting_country AND d.status = 'SUBMITTED'
               AND d.start_date <= s.end_date AND d.end_date >= s.start_date
               -- Implied by the six-month limit; it lets PostgreSQL skip the months that cannot overlap.
-              AND d.end_date <= s.end_date + 190
+              AND d.end_date <= s.end_date + {MAX_PERIOD_DAYS}
             LIMIT 1
         ) AS d
         UNION ALL

@@ -7,6 +7,7 @@ from typing import Any, Literal
 import asyncpg
 import msgspec
 
+from portal.declarations.rules import MAX_PERIOD_DAYS
 from portal.operators.drivers.repository import FIELD_COLUMNS
 from schemas.declarations import Declaration, DeclarationFields
 from schemas.drivers import DriverFields
@@ -206,7 +207,8 @@ async def find_overlap(
     found: uuid.UUID | None = await db.fetchval(
         "SELECT id FROM declarations WHERE driver_id = $1 AND posting_country = $2 AND status = 'SUBMITTED'"
         # The last condition is implied by the six-month limit and skips the months that cannot overlap.
-        " AND start_date <= $4 AND end_date >= $3 AND id <> $5 AND end_date <= $4::date + 190 ORDER BY id LIMIT 1",
+        " AND start_date <= $4 AND end_date >= $3 AND id <> $5"
+        f" AND end_date <= $4::date + {MAX_PERIOD_DAYS} ORDER BY id LIMIT 1",
         driver_id,
         posting_country,
         start,

@@ -11,6 +11,9 @@ from portal.clock import years_between
 from schemas.errors import FieldError
 
 MAX_MONTHS = 6
+# The most days six calendar months can span: two declarations that overlap end at most this
+# far apart, which lets overlap checks skip the months that cannot hold one.
+MAX_PERIOD_DAYS = 184
 # The filing window. Declarations are stored by the month they end in (partitions made two
 # years ahead, see portal.retention): a posting is declared at most a year before it starts,
 # and a draft of one that ended over a month ago could never be submitted.

@@ -54,14 +54,6 @@ async def insert_api_key(
     )
 
 
-async def revoke_operator_keys(db: asyncpg.Connection, operator_id: uuid.UUID, label: str) -> None:
-    await db.execute(
-        "UPDATE api_keys SET revoked_at = now() WHERE operator_id = $1 AND label = $2 AND revoked_at IS NULL",
-        operator_id,
-        label,
-    )
-
-
 async def revoke_keys(db: asyncpg.Connection, holder_id: uuid.UUID, label: str) -> int:
     """Revoke the live keys of an operator or authority with this label; return how many."""
     status: str = await db.execute(

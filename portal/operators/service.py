@@ -30,9 +30,13 @@ async def issue_operator_key(db: asyncpg.Connection, operator_id: uuid.UUID, lab
 async def register_authority(db: asyncpg.Connection, name: str, country: str) -> tuple[uuid.UUID, str]:
     authority_id = new_id()
     await repository.insert_authority(db, authority_id, normalize.text(name), normalize.posting_country(country))
+    return authority_id, await issue_authority_key(db, authority_id, label="initial")
+
+
+async def issue_authority_key(db: asyncpg.Connection, authority_id: uuid.UUID, label: str) -> str:
     key = new_secret(AUTHORITY_KEY_PREFIX)
-    await repository.insert_api_key(db, new_id(), secret_hash(key), "initial", authority_id=authority_id)
-    return authority_id, key
+    await repository.insert_api_key(db, new_id(), secret_hash(key), label, authority_id=authority_id)
+    return key
 
 
 async def issue_key(db: asyncpg.Connection, holder_id: uuid.UUID, label: str) -> str:
@@ -41,7 +45,5 @@ async def issue_key(db: asyncpg.Connection, holder_id: uuid.UUID, label: str) ->
     if kind == "operator":
         return await issue_operator_key(db, holder_id, label)
     if kind == "authority":
-        key = new_secret(AUTHORITY_KEY_PREFIX)
-        await repository.insert_api_key(db, new_id(), secret_hash(key), label, authority_id=holder_id)
-        return key
+        return await issue_authority_key(db, holder_id, label)
     raise ValueError(f"{holder_id} is neither an operator nor an authority")
