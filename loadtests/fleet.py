@@ -11,6 +11,8 @@ The users:
 
 - ``PingUser``: ``GET /ping`` only, the baseline of the server itself.
 - ``FilingUser``: creates and submits one-day postings, as fast as it can.
+- ``CreatingUser``: creates drafts only; ``SubmittingUser`` submits drafts filed beforehand
+  (their ids in the file ``PORTAL_LOAD_DRAFTS``): ``portal bench`` measures each alone.
 - ``FleetUser``: fleet software's mix: files and submits, lists declarations (a page or two
   deep), reads one, extends a submitted one, withdraws one, lists drivers.
 - ``BulkUploader``: uploads ``PORTAL_LOAD_BULK_RECORDS`` records as NDJSON, submitted at once;
@@ -22,11 +24,27 @@ Each filing user registers a driver and a lorry of its own, so that users never 
 the same driver's periods; a non-2xx answer counts as a failure in locust's summary.
 """
 
+import functools
+import os
+from collections import deque
+
 from locust import FastHttpUser, between, task
+from locust.exception import StopUser
 
 from loadtests.scenarios import filing
 from loadtests.scenarios.bulk import BulkFiler, bulk_upload, small_bulk_upload
-from loadtests.scenarios.common import Fleet
+from loadtests.scenarios.common import Fleet, headers
+
+
+@functools.cache
+def _drafts() -> "deque[str]":
+    with open(os.environ["PORTAL_LOAD_DRAFTS"]) as listed:
+        return deque(line.strip() for line in listed if line.strip())
+
+
+def next_draft() -> str | None:
+    drafts = _drafts()
+    return drafts.popleft() if drafts else None
 
 
 class PingUser(FastHttpUser):
@@ -61,6 +79,39 @@ class FilingUser(FleetSoftware):
     @task
     def file_and_submit(self) -> None:
         filing.file_and_submit(self)
+
+
+class CreatingUser(FleetSoftware):
+    """Creates drafts, over and over: the rate of POST /declarations alone."""
+
+    wait_time = between(0, 0)
+    window_days = 1
+
+    @task
+    def create(self) -> None:
+        filing.create_only(self)
+
+
+class SubmittingUser(FastHttpUser):
+    """Submits drafts filed beforehand, one after another: the rate of POST .../submit alone.
+
+    The drafts' ids are read from the file ``PORTAL_LOAD_DRAFTS`` (one a line), shared by every
+    user of the run; a user stops when none is left.
+    """
+
+    wait_time = between(0, 0)
+
+    def on_start(self) -> None:
+        self.headers = headers()
+
+    @task
+    def submit(self) -> None:
+        declaration_id = next_draft()
+        if declaration_id is None:
+            raise StopUser
+        self.client.post(
+            f"/declarations/{declaration_id}/submit", name="/declarations/{id}/submit", headers=self.headers
+        )
 
 
 # Fleet software mostly files; it reads back what it needs and changes a little.

@@ -1,11 +1,11 @@
 """Loading a year of EU declarations by COPY, for ``portal bench-lookups``.
 
-The rows are those bulk filing would store (``portal.bulk.repository.file_declarations``):
-drivers, their vehicles in the register and declarations with ``details`` and ``driver`` in wire
-names, normalised plates, a client reference (kept in ``declaration_references`` too). Drivers
-come from the synthetic fleet generator, one fleet per operator; their declarations are varied
-from them cheaply (host country, dates, status), so that Python keeps up with the COPY.
-``declaration_events`` is not loaded: the look-up never reads it.
+The rows are those filing stores, built by the portal's own storage mapping
+(``portal.declarations.storage``): drivers with their first version, their vehicles in the
+register, declarations with a client reference, and the events of every submitted and withdrawn
+one (a withdrawal keeps the version it replaced as a document, as filing does). Drivers come from
+the synthetic fleet generator, one fleet per operator; their declarations are varied from them
+cheaply (host country, dates, status), so that Python keeps up with the COPY.
 
 The first operator is loaded with every index in place, to measure what a declaration costs
 on disk; the secondary indexes of ``declarations`` are then dropped, the rest is loaded by one
@@ -31,11 +31,13 @@ import asyncpg
 import msgspec
 from uuid_utils.compat import uuid7
 
-from portal.declarations.repository import _WIRE, DETAIL_FIELDS, DRIVER_FIELDS
-from portal.fleet.generator import PLATE_KEYS, generate
-from portal.fleet.tables import HOST_ORDER
-from portal.normalize import plate as normalised_plate
-from portal.operators.drivers.repository import FIELD_COLUMNS
+from loadtests.synthetic.generator import generate
+from loadtests.synthetic.tables import HOST_ORDER
+from portal.declarations import rules, storage
+from portal.declarations.storage import COLUMNS, StoredDeclaration
+from portal.operators.drivers.storage import DRIVER_COLUMNS, stored_driver
+from portal.wire import apply_rules
+from schemas.bulk import BulkRecord
 
 DECLARATIONS_PER_OPERATOR = 10_000
 # A driver posted about twice a month; below the number of host countries, so that no driver
@@ -49,20 +51,13 @@ LONGEST_DAYS = 90
 BATCH = 20_000
 # Room left on the disk of PostgreSQL after the load.
 SPARE_BYTES = 10 * 2**30
-_PLATE_LISTS = (("CARRIAGE_OF_PASSENGERS", ""), ("CARRIAGE_OF_GOODS", "LIGHT"), ("CARRIAGE_OF_GOODS", "HEAVY"))
-_DRIVER_WIRE = tuple(_WIRE[name] for name in DRIVER_FIELDS)
-_DETAIL_WIRE = tuple(_WIRE[name] for name in DETAIL_FIELDS)
-_DATE_COLUMNS = frozenset({"date_of_birth", "contract_start_date"})
-DRIVER_COPY = ("id", "operator_id", "updated_at", *FIELD_COLUMNS.values())
+DRIVER_COPY = ("id", "operator_id", "updated_at", "version", *DRIVER_COLUMNS)
+DRIVER_VERSION_COPY = ("driver_id", "version", *DRIVER_COLUMNS)
 VEHICLE_COPY = (
     "id", "operator_id", "plate_number", "registration_country", "transport_type", "vehicle_weight", "updated_at",
 )  # fmt: skip
-REFERENCE_COPY = ("operator_id", "client_reference", "declaration_id", "end_date")
-DECLARATION_COPY = (
-    "id", "operator_id", "driver_id", "status", "version", "posting_country", "start_date", "end_date",
-    "plates_passengers", "plates_light", "plates_heavy", "details", "driver", "email_status", "submitted_at",
-    "updated_at", "client_reference",
-)  # fmt: skip
+EVENT_COPY = ("declaration_id", "version", "event_type", "recorded_at", "superseded")
+_document = msgspec.json.Encoder()
 
 
 class Loaded(NamedTuple):
@@ -75,10 +70,9 @@ class Loaded(NamedTuple):
 
 class _Driver(NamedTuple):
     id: Any
-    plates: tuple[list[str], list[str], list[str]]
     hosts: tuple[str, ...]
-    details: str
-    snapshot: str
+    # The driver's first declaration as stored: each of theirs is this with its own period.
+    template: StoredDeclaration
 
 
 def plan(declarations: int) -> list[int]:
@@ -108,89 +102,105 @@ class _Days:
 
 def _fleet(
     operator_id: Any, country: str, drivers: int, seed: int, now: datetime.datetime
-) -> tuple[list[_Driver], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The operator's drivers (for its declarations) with their rows and its vehicles' rows."""
-    encode = msgspec.json.encode
+) -> tuple[list[_Driver], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The operator's drivers (for its declarations) with the rows of drivers, driver_versions
+    and vehicles."""
     hosts = tuple(host for host in HOST_ORDER if host != country)
     fleet: list[_Driver] = []
     driver_rows: list[tuple[Any, ...]] = []
+    version_rows: list[tuple[Any, ...]] = []
     vehicle_rows: list[tuple[Any, ...]] = []
-    for index, record in enumerate(generate(drivers, drivers, operator_country=country, seed=seed)):
+    for index, generated in enumerate(generate(drivers, drivers, operator_country=country, seed=seed)):
+        record = msgspec.convert(generated, BulkRecord)
+        apply_rules(record)
         driver_id = uuid7()
-        values = [record[wire] for wire in _DRIVER_WIRE]
-        driver_rows.append(
-            (
-                driver_id,
-                operator_id,
-                now,
-                *(
-                    datetime.date.fromisoformat(value) if column in _DATE_COLUMNS else value
-                    for column, value in zip(FIELD_COLUMNS.values(), values, strict=True)
-                ),
+        details = msgspec.structs.astuple(stored_driver(record))
+        driver_rows.append((driver_id, operator_id, now, 1, *details))
+        version_rows.append((driver_id, 1, *details))
+        for _, attribute, vehicle in rules.PLATE_LISTS:
+            vehicle_rows.extend(
+                (uuid7(), operator_id, plate, country, vehicle.transport_type, vehicle.vehicle_weight, now)
+                for plate in getattr(record, attribute)
             )
+        template = storage.stored(
+            record,
+            declaration_id=driver_id,
+            operator_id=operator_id,
+            driver_id=driver_id,
+            driver_version=1,
+            version=1,
+            status="SUBMITTED",
+            submitted_at=now,
+            updated_at=now,
         )
-        plates = tuple([normalised_plate(plate) for plate in record[key]] for key in PLATE_KEYS)
-        for (transport_type, weight), listed in zip(_PLATE_LISTS, plates, strict=True):
-            vehicle_rows.extend((uuid7(), operator_id, plate, country, transport_type, weight, now) for plate in listed)
         start = index % len(hosts)
-        fleet.append(
-            _Driver(
-                driver_id,
-                plates,  # type: ignore[arg-type]  # three lists, as PLATE_KEYS
-                hosts[start:] + hosts[:start],
-                encode({wire: record.get(wire) for wire in _DETAIL_WIRE}).decode(),
-                encode(dict(zip(_DRIVER_WIRE, values, strict=True))).decode(),
-            )
-        )
-    return fleet, driver_rows, vehicle_rows
+        fleet.append(_Driver(driver_id, hosts[start:] + hosts[:start], template))
+    return fleet, driver_rows, version_rows, vehicle_rows
 
 
 def _declarations(
     operator_id: Any, seed: int, fleet: list[_Driver], count: int, days: _Days
-) -> Iterator[tuple[Any, ...]]:
-    """``count`` declarations of the fleet: most submitted, some withdrawn, a few drafts."""
+) -> Iterator[tuple[StoredDeclaration, list[tuple[Any, ...]]]]:
+    """``count`` declarations of the fleet, each with its events: most submitted, some withdrawn,
+    a few drafts."""
     dice = random.Random(seed)
     below = dice.randrange
     first, last = END_DAYS
+    replace = msgspec.structs.replace
     for position in range(count):
         driver = fleet[position % len(fleet)]
         end = below(first, last + 1)
         start = end - below(LONGEST_DAYS)
         roll = below(100)
-        filed = start - 1 - below(14)
+        filed = days.stamp(start - 1 - below(14))
+        declaration = replace(
+            driver.template,
+            id=uuid7(),
+            posting_country=driver.hosts[position // len(fleet)],
+            start_date=days.date(start),
+            end_date=days.date(end),
+            submitted_at=filed,
+            updated_at=filed,
+            client_reference=f"LOAD-{seed}-{position:08d}",
+        )
         if roll < 2:
-            status, version, submitted, updated = "DRAFT", 1, None, days.stamp(filed)
+            yield replace(declaration, status="DRAFT", submitted_at=None), []
         elif roll < 8:
-            status, version, submitted = "WITHDRAWN", 2, days.stamp(filed)
-            updated = days.stamp(filed + below(20))
+            withdrawn_at = days.stamp(start - 1 - below(14) + below(20))
+            withdrawn = replace(declaration, status="WITHDRAWN", version=2, updated_at=withdrawn_at)
+            kept = _document.encode(declaration).decode()
+            yield (
+                withdrawn,
+                [
+                    (declaration.id, 1, "SUBMITTED", filed, kept),
+                    (declaration.id, 2, "WITHDRAWN", withdrawn_at, None),
+                ],
+            )
         else:
-            status, version, submitted = "SUBMITTED", 1, days.stamp(filed)
-            updated = submitted
-        plates = driver.plates
-        yield (
-            uuid7(), operator_id, driver.id, status, version, driver.hosts[position // len(fleet)],
-            days.date(start), days.date(end), plates[0], plates[1], plates[2], driver.details, driver.snapshot,
-            "NOT_SENT", submitted, updated, f"LOAD-{seed}-{position:08d}",
-        )  # fmt: skip
+            yield declaration, [(declaration.id, 1, "SUBMITTED", filed, None)]
 
 
 async def _load_operator(db: asyncpg.Connection, index: int, count: int, days: _Days) -> None:
     operator_id, country = uuid7(), OPERATOR_COUNTRIES[index % len(OPERATOR_COUNTRIES)]
     now = days.stamp(0)
-    fleet, drivers, vehicles = _fleet(operator_id, country, math.ceil(count / DECLARATIONS_PER_DRIVER), index, now)
+    fleet, drivers, versions, vehicles = _fleet(
+        operator_id, country, math.ceil(count / DECLARATIONS_PER_DRIVER), index, now
+    )
     await db.copy_records_to_table(
         "operators",
         records=[(operator_id, f"Load Transport {index}", country)],
         columns=("id", "name", "establishment_country"),
     )
     await db.copy_records_to_table("drivers", records=drivers, columns=DRIVER_COPY)
+    await db.copy_records_to_table("driver_versions", records=versions, columns=DRIVER_VERSION_COPY)
     await db.copy_records_to_table("vehicles", records=vehicles, columns=VEHICLE_COPY)
     rows = _declarations(operator_id, index, fleet, count, days)
     while batch := [row for _, row in zip(range(BATCH), rows, strict=False)]:
-        await db.copy_records_to_table("declarations", records=batch, columns=DECLARATION_COPY)
-        # Bulk filing keeps each reference in declaration_references too, for its one-probe check.
-        references = [(operator_id, row[-1], row[0], row[7]) for row in batch]
-        await db.copy_records_to_table("declaration_references", records=references, columns=REFERENCE_COPY)
+        await db.copy_records_to_table(
+            "declarations", records=[msgspec.structs.astuple(row) for row, _ in batch], columns=COLUMNS
+        )
+        events = [event for _, recorded in batch for event in recorded]
+        await db.copy_records_to_table("declaration_events", records=events, columns=EVENT_COPY)
 
 
 async def _connect(url: str) -> asyncpg.Connection:
@@ -253,14 +263,9 @@ def _free_bytes(data_directory: str) -> int:
 async def load(url: str, declarations: int, jobs: int) -> Loaded:
     """Load ``declarations`` (fewer if the disk cannot hold them, said in the notes)."""
     started = time.monotonic()
-    notes = ["declaration_events not loaded (the look-up never reads it)"]
+    notes: list[str] = []
     today = datetime.datetime.now(datetime.UTC).date()
     db = await _connect(url)
-    await db.execute(
-        "SELECT portal_month_partitions('declarations', $1, $2)",
-        today + datetime.timedelta(days=END_DAYS[0]),
-        today + datetime.timedelta(days=END_DAYS[1]),
-    )
     shares = plan(declarations)
     before = await db.fetchval("SELECT pg_database_size(current_database())")
     await _load_operator(db, 0, shares[0], _Days(today))
@@ -282,15 +287,14 @@ async def load(url: str, declarations: int, jobs: int) -> Loaded:
             await db.execute(f'DROP INDEX "{name}"')
         await _load_in_parallel(url, list(enumerate(shares))[1:], jobs, today, declarations=sum(shares))
         print("  rebuilding the indexes ...", file=sys.stderr)
-        # Definitions read from a partitioned table say ON ONLY, which would build no partition's index.
-        await _rebuild(url, [definition.replace(" ON ONLY ", " ON ", 1) for _, definition in indexes], jobs)
+        await _rebuild(url, [definition for _, definition in indexes], jobs)
         invalid = await db.fetchval(
             "SELECT count(*) FROM pg_index WHERE indrelid = 'declarations'::regclass AND NOT indisvalid"
         )
         if invalid:
             raise RuntimeError(f"{invalid} indexes of declarations are not valid after the rebuild")
     print("  VACUUM ANALYZE ...", file=sys.stderr)
-    for table in ("operators", "drivers", "vehicles", "declarations", "declaration_references"):
+    for table in ("operators", "drivers", "driver_versions", "vehicles", "declarations", "declaration_events"):
         await db.execute(f"VACUUM (ANALYZE) {table}")
     await db.close()
     return Loaded(sum(shares), time.monotonic() - started, notes)

@@ -29,15 +29,17 @@ from loadtests.bench import drop_database, free_port, served, with_database
 from loadtests.lookup_loader import Loaded, load
 from loadtests.lookup_report import Figures, report
 from loadtests.open_loop import Call, Measured, http_lanes, offer, saturate
-from portal.authorities.repository import BARE_SEARCH_SQL
-from portal.db import create_pool, migrate
+from loadtests.synthetic.files import write
+from loadtests.synthetic.generator import generate
+from portal.authorities.repository import SEARCH_CONDITIONS, found
+from portal.commands import settings as environment_settings
+from portal.db import create_pool, migrate, transaction
 from portal.embedded import services_for
-from portal.fleet.files import write
-from portal.fleet.generator import generate
-from portal.operators.service import register_authority, register_operator
-from portal.settings import get_settings
+from portal.identity.service import register_authority, register_operator
 
 SAMPLE = 20_000
+# The roadside search by plate without its audit, its key as $3: the yardstick of the look-ups.
+BARE_PLATE_SEARCH = found(SEARCH_CONDITIONS["plate"].replace("$7", "$3"))
 WARM_UP_SECONDS = 2.0
 # A run's load is kept in the database, so that a reused one reports how it was loaded.
 _RUNS_TABLE = "bench_lookup_loads"
@@ -51,7 +53,7 @@ class Target(NamedTuple):
 
 
 async def _sample(db: asyncpg.Connection) -> list[Target]:
-    rows = await db.fetchval("SELECT sum(reltuples)::bigint FROM pg_class WHERE relname LIKE 'declarations_2%'")
+    rows = await db.fetchval("SELECT reltuples::bigint FROM pg_class WHERE relname = 'declarations'")
     percent = min(100.0, 100.0 * 4 * SAMPLE / max(rows or 1, 1))
     found = await db.fetch(
         f"""
@@ -66,7 +68,7 @@ async def _sample(db: asyncpg.Connection) -> list[Target]:
 
 
 def _bare_lanes(pool: asyncpg.Pool, targets: list[Target], count: int) -> list[Call]:
-    query, today = BARE_SEARCH_SQL["plate"], datetime.datetime.now(datetime.UTC).date()
+    query, today = BARE_PLATE_SEARCH, datetime.datetime.now(datetime.UTC).date()
 
     async def call(number: int) -> bool:
         target = targets[number % len(targets)]
@@ -85,9 +87,9 @@ def _select_one_lanes(pool: asyncpg.Pool, count: int) -> list[Call]:
 
 async def _authorities(db: asyncpg.Connection, countries: set[str]) -> dict[str, tuple[uuid.UUID, str]]:
     made = {}
-    async with db.transaction():
+    async with transaction(db) as tx:
         for country in sorted(countries):
-            made[country] = await register_authority(db, f"Roadside bench {country}", country)
+            made[country] = await register_authority(tx, f"Roadside bench {country}", country)
     return made
 
 
@@ -224,8 +226,8 @@ async def _setup(url: str, filing_records: int, folder: Path) -> tuple[list[Targ
     db = await asyncpg.connect(url)
     targets = await _sample(db)
     authorities = await _authorities(db, {target.country for target in targets})
-    async with db.transaction():
-        operator_id, api_key = await register_operator(db, f"Filing bench {uuid.uuid4().hex[:6]}", "PL")
+    async with transaction(db) as tx:
+        operator_id, api_key = await register_operator(tx, f"Filing bench {uuid.uuid4().hex[:6]}", "PL")
     size: int = await db.fetchval("SELECT pg_database_size(current_database())")
     await db.close()
     records_file = folder / "filing.ndjson"
@@ -244,12 +246,12 @@ def main(
     database: str | None,
     keep: bool,
 ) -> None:
-    settings = get_settings()
+    settings = environment_settings()
     name = database or f"portal_lookups_{uuid.uuid4().hex[:8]}"
     filing_records = max(1000, int(seconds * 5000))
     with (
         tempfile.TemporaryDirectory() as temporary,
-        services_for(settings.database_url, settings.redis_url, Path(temporary) / "embedded") as (
+        services_for(settings.database.url, settings.redis.url, Path(temporary) / "embedded") as (
             server_url,
             redis_url,
         ),

@@ -1,47 +1,12 @@
 """``portal admin``: register operators and authorities, issue and revoke keys, apply retention."""
 
-import asyncio
 import datetime
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
-import asyncpg
 import click
 import msgspec
 
-from portal.settings import get_settings
-
-T = TypeVar("T")
-
-
-def _run(action: Callable[[asyncpg.Connection], Awaitable[T]], *, in_transaction: bool = True) -> T:
-    """Run ``action`` on a migrated database (DATABASE_URL, or the embedded one under the data dir)."""
-    from portal.db import migrate
-    from portal.embedded import services_for
-
-    settings = get_settings()
-
-    async def run(database_url: str) -> T:
-        await migrate(database_url)
-        db = await asyncpg.connect(database_url, server_settings={"timezone": "UTC"})
-        try:
-            if not in_transaction:
-                return await action(db)
-            async with db.transaction():
-                return await action(db)
-        finally:
-            await db.close()
-
-    with services_for(settings.database_url, "-", settings.data_dir) as (database_url, _):
-        return asyncio.run(run(database_url))
-
-
-def _refuse_value_errors(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except ValueError as problem:
-        raise click.BadParameter(str(problem)) from None
+from portal.commands import in_transaction, on_database, refusing_bad_values, settings
 
 
 @click.group()
@@ -56,10 +21,10 @@ def admin() -> None:
 @click.option("--json", "as_json", is_flag=True, help='print only {"operatorId": ..., "apiKey": ...}')
 def create_operator(name: str, country: str, licence: str | None, as_json: bool) -> None:
     """Create a transport operator and its first API key."""
-    from portal.operators.service import register_operator
+    from portal.identity.service import register_operator
 
-    operator_id, api_key = _refuse_value_errors(
-        lambda: _run(lambda db: register_operator(db, name, country.upper(), licence))
+    operator_id, api_key = refusing_bad_values(
+        lambda: in_transaction(lambda db: register_operator(db, name, country.upper(), licence))
     )
     if as_json:
         click.echo(msgspec.json.encode({"operatorId": operator_id, "apiKey": api_key}))
@@ -73,9 +38,11 @@ def create_operator(name: str, country: str, licence: str | None, as_json: bool)
 @click.option("--json", "as_json", is_flag=True, help='print only {"authorityId": ..., "apiKey": ...}')
 def create_authority(name: str, country: str, as_json: bool) -> None:
     """Create an enforcement authority of a host country and its first API key."""
-    from portal.operators.service import register_authority
+    from portal.identity.service import register_authority
 
-    authority_id, api_key = _refuse_value_errors(lambda: _run(lambda db: register_authority(db, name, country.upper())))
+    authority_id, api_key = refusing_bad_values(
+        lambda: in_transaction(lambda db: register_authority(db, name, country.upper()))
+    )
     if as_json:
         click.echo(msgspec.json.encode({"authorityId": authority_id, "apiKey": api_key}))
     else:
@@ -88,9 +55,9 @@ def create_authority(name: str, country: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help='print only {"apiKey": ...}')
 def issue_key(holder_id: uuid.UUID, label: str, as_json: bool) -> None:
     """Issue another API key to an operator or an authority (shown once, stored hashed)."""
-    from portal.operators.service import issue_key as issue
+    from portal.identity.service import issue_key as issue
 
-    api_key = _refuse_value_errors(lambda: _run(lambda db: issue(db, holder_id, label)))
+    api_key = refusing_bad_values(lambda: in_transaction(lambda db: issue(db, holder_id, label)))
     click.echo(msgspec.json.encode({"apiKey": api_key}) if as_json else f"apiKey: {api_key}  (shown once: keep it)")
 
 
@@ -99,9 +66,9 @@ def issue_key(holder_id: uuid.UUID, label: str, as_json: bool) -> None:
 @click.option("--label", required=True, help="the label the keys were issued with ('initial' for the first)")
 def revoke_key(holder_id: uuid.UUID, label: str) -> None:
     """Revoke an operator's or authority's keys with this label (within auth_cache_seconds everywhere)."""
-    from portal.operators.repository import revoke_keys
+    from portal.identity.repository import revoke_keys
 
-    revoked = _run(lambda db: revoke_keys(db, holder_id, label))
+    revoked = in_transaction(lambda db: revoke_keys(db, holder_id, label))
     if not revoked:
         raise click.ClickException(f"no live key labelled {label!r} for {holder_id}")
     click.echo(f"revoked {revoked} key(s)")
@@ -111,26 +78,25 @@ def revoke_key(holder_id: uuid.UUID, label: str) -> None:
 @click.option("--dry-run", is_flag=True, help="only say what would be deleted")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="pretend it is this day (UTC), to see what goes when")
 def retention(dry_run: bool, today: datetime.datetime | None) -> None:
-    """Delete the declarations, versions and outbox rows past PORTAL_RETENTION_MONTHS after their
-    end date, and the audit rows past PORTAL_AUDIT_RETENTION_MONTHS, by whole months.
+    """Delete the declarations, with their versions and events, past PORTAL_RETENTION_MONTHS after
+    their end date, and the audit rows past PORTAL_RETENTION_AUDIT_MONTHS, by whole months.
 
     The worker does this every night; this command shows it or does it now.
     """
     from portal import clock
     from portal.retention import service
 
-    settings = get_settings()
+    retention = settings().retention
     day = today.date() if today else clock.today()
     if dry_run:
-        months = _run(lambda db: service.due(db, settings, day), in_transaction=False)
+        found = on_database(lambda db: service.due(db, retention, day))
     else:
-        months = _run(lambda db: service.apply(db, settings, day), in_transaction=False)
+        found = on_database(lambda db: service.apply(db, retention, day))
     verb = "would delete" if dry_run else "deleted"
     click.echo(
-        f"retention on {day}: declarations {settings.retention_months} months after their end date,"
-        f" audit rows {settings.audit_retention_months} months after the look-up"
+        f"retention on {day}: declarations {retention.months} months after their end date,"
+        f" audit rows {retention.audit_months} months after the look-up"
     )
-    for month in months:
+    click.echo(f"  {verb} {found.declarations:,} declarations that ended before {found.ended_before}")
+    for month in found.audit_months:
         click.echo(f"  {verb} {month.table} of {month.month:%Y-%m}: {month.rows:,} rows ({month.partition})")
-    if not months:
-        click.echo(f"  nothing is due: nothing {'would be' if dry_run else 'was'} deleted")

@@ -1,4 +1,8 @@
-"""The ASGI application: ``create_app()`` wires routes, the database, Redis and error handling."""
+"""The ASGI application: ``create_app(settings)`` wires routes, the database, Redis and error handling.
+
+Everything the application needs comes from the settings it is given, kept in its state
+(``app.state.settings``); nothing reads the environment here.
+"""
 
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -6,23 +10,28 @@ from contextlib import asynccontextmanager
 import redis.asyncio as redis
 from litestar import Litestar, Router
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
-from portal import idempotency, logs
-from portal.authorities.api import AccessLogController, AuditLogController, RoadsideController, provide_authority
-from portal.authorities.auth import authenticate_authority
+from portal import idempotency, logs, openapi
+from portal.authorities.api import AccessLogController, AuditLogController, RoadsideController
 from portal.bulk.api import BulkController
-from portal.db import close_pool, create_pool, provide_single_statement, provide_transaction
+from portal.bulk.service import Uploads
+from portal.db import close_pool, create_pool
 from portal.declarations.api import DeclarationController
+from portal.declarations.driver_change import DeclarationsOfDriver
+from portal.dependencies import provide_single_statement, provide_transaction
 from portal.errors import EXCEPTION_HANDLERS
-from portal.health import MetricsController, health, ping
-from portal.operators.auth import authenticate_operator, provide_operator
+from portal.health import MetricsController, health, live, ping, ready
+from portal.identity.auth import (
+    KeyCache,
+    authenticate_authority,
+    authenticate_operator,
+    provide_authority,
+    provide_operator,
+)
 from portal.operators.drivers.api import DriverController
 from portal.operators.vehicles.api import VehicleController
-from portal.settings import Settings, get_settings
+from portal.settings import Settings, read_settings
 
 API_DESCRIPTION = """
 Posting declarations for road transport drivers (Directive (EU) 2020/1057).
@@ -36,42 +45,29 @@ The `/authority` endpoints serve enforcement authorities (headers `x-api-key` an
 search and every record read is written to an audit log with its stated purpose.
 """
 
-
-def _openapi() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title="Posting declaration portal",
-        version="1",
-        description=API_DESCRIPTION,
-        path="/schema",
-        render_plugins=[RedocRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
-        components=Components(
-            security_schemes={
-                "apiKey": SecurityScheme(type="apiKey", name="x-api-key", security_scheme_in="header"),
-                "operatorId": SecurityScheme(type="apiKey", name="x-operator-id", security_scheme_in="header"),
-                "authorityId": SecurityScheme(type="apiKey", name="x-authority-id", security_scheme_in="header"),
-            }
-        ),
-    )
+# One for every process: a change of a driver reaches their declarations.
+_DRIVER_DEPENDENTS = DeclarationsOfDriver()
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    settings = settings or get_settings()
-    if not settings.database_url or not settings.redis_url:
+def create_app(settings: Settings) -> Litestar:
+    if not settings.database.url or not settings.redis.url:
         raise RuntimeError("DATABASE_URL and REDIS_URL must be set: `portal serve` sets them for its embedded servers")
-    logs.configure(settings.log_level, as_json=settings.log_json)
+    logs.configure(settings.log.level, as_json=settings.log.json)
 
     @asynccontextmanager
     async def connections(app: Litestar) -> AsyncGenerator[None, None]:
-        app.state.db_pool = await create_pool(
-            settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
-        )
+        database = settings.database
+        app.state.db_pool = await create_pool(database.url, min_size=database.pool_min, max_size=database.pool_max)
         app.state.lookup_pool = await create_pool(
-            settings.database_url, min_size=1, max_size=settings.db_pool_max, generic_plans=True
+            database.url, min_size=1, max_size=database.lookup_pool_max, generic_plans=True
         )
-        app.state.redis = redis.Redis.from_url(settings.redis_url)
+        # Short timeouts: readiness reports a Redis that is gone instead of waiting for it.
+        app.state.redis = redis.Redis.from_url(settings.redis.url, socket_connect_timeout=1, socket_timeout=1)
         try:
             yield
         finally:
+            # A server stopping lets each bulk upload finish its batch and say it was interrupted.
+            await app.state.uploads.stop(settings.bulk.stop_seconds)
             await app.state.redis.aclose()
             await close_pool(app.state.lookup_pool)
             await close_pool(app.state.db_pool)
@@ -86,7 +82,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BulkController,
         ],
         guards=[authenticate_operator],
-        dependencies={"operator": Provide(provide_operator, sync_to_thread=False)},
+        dependencies={
+            "db": Provide(provide_transaction),
+            "operator": Provide(provide_operator, sync_to_thread=False),
+            "driver_dependents": Provide(lambda: _DRIVER_DEPENDENTS, sync_to_thread=False, use_cache=True),
+        },
         security=[{"apiKey": [], "operatorId": []}],
     )
     authority_api = Router(
@@ -99,18 +99,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         security=[{"apiKey": [], "authorityId": []}],
     )
-    return Litestar(
-        route_handlers=[operator_api, authority_api, ping, health, MetricsController],
-        dependencies={"db": Provide(provide_transaction)},
+    app = Litestar(
+        route_handlers=[operator_api, authority_api, ping, live, ready, health, MetricsController],
         lifespan=[connections],
         exception_handlers={**EXCEPTION_HANDLERS, idempotency.Replay: idempotency.replay_handler},
         before_request=idempotency.before_request,
         after_request=idempotency.after_request,
         middleware=[
-            *([logs.access_log] if settings.access_log else []),
+            *([logs.access_log] if settings.log.access else []),
             PrometheusConfig(app_name="portal", group_path=True).middleware,
         ],
-        openapi_config=_openapi(),
-        request_max_body_size=settings.max_body_bytes,
+        openapi_config=openapi.config(API_DESCRIPTION, version="1"),
+        request_max_body_size=settings.http.max_body_bytes,
         debug=False,
     )
+    app.state.settings = settings
+    app.state.key_cache = KeyCache(settings.auth.cache_seconds)
+    app.state.uploads = Uploads()
+    return app
+
+
+def from_environment() -> Litestar:
+    """The factory ``portal serve`` hands granian: each server process reads the settings that
+    its parent put in its environment."""
+    return create_app(read_settings())

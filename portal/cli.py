@@ -1,6 +1,8 @@
 """The ``portal`` command: serve, worker, migrate, admin."""
 
 import asyncio
+import importlib
+import os
 import shutil
 import subprocess
 import sys
@@ -8,39 +10,48 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-import msgspec
 
-from portal.settings import Settings, export_for_children, get_settings
+from portal import settings as configuration
+from portal.commands import settings as environment_settings
 
 if TYPE_CHECKING:
     from portal.demo import DemoCredentials
 
 
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except msgspec.ValidationError as problem:
-        raise click.UsageError(f"bad setting in the environment: {problem}") from None
+class _Commands(click.Group):
+    """The portal's commands, with those of the benchmarking tools (``loadtests``) loaded only
+    when they are run, so that serving never imports them."""
+
+    LAZY = {"fleet": ("loadtests.synthetic.cli", "fleet")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            module, attribute = self.LAZY[name]
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, name)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """The posting-declaration portal.
 
     Settings come from environment variables: DATABASE_URL and REDIS_URL (unset: the portal
     starts its own PostgreSQL and Redis under PORTAL_DATA_DIR, default ./var), PORTAL_HOST,
-    PORTAL_PORT, PORTAL_PUBLIC_URL, PORTAL_LOG_LEVEL, PORTAL_LOG_JSON and others listed in
-    portal/settings.py.
+    PORTAL_PORT, PORTAL_PUBLIC_URL and the others of the README's table (portal/settings.py).
     """
 
 
 @main.command()
 @click.option("--host", help="address to listen on [default: PORTAL_HOST or 127.0.0.1]")
 @click.option("--port", type=click.IntRange(1, 65535), help="port [default: PORTAL_PORT or 8000]")
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="server processes")
+@click.option("--workers", type=click.IntRange(1, 64), help="server processes [default: PORTAL_WORKERS or 2]")
 @click.option("--demo", is_flag=True, help="create a demo operator with a driver and plates, and print its API key")
 @click.option("--no-worker", is_flag=True, help="do not start the background worker process")
-def serve(host: str | None, port: int | None, workers: int, demo: bool, no_worker: bool) -> None:
+def serve(host: str | None, port: int | None, workers: int | None, demo: bool, no_worker: bool) -> None:
     """Run the portal and its background worker until interrupted (Ctrl-C).
 
     Without DATABASE_URL/REDIS_URL it starts private PostgreSQL and Redis processes under
@@ -53,11 +64,17 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_worke
     from portal.demo import prepare_demo
     from portal.embedded import services_for
 
-    settings = _settings()
-    settings = msgspec.structs.replace(settings, host=host or settings.host, port=port or settings.port)
-    with services_for(settings.database_url, settings.redis_url, settings.data_dir) as (database_url, redis_url):
-        settings = msgspec.structs.replace(settings, database_url=database_url, redis_url=redis_url)
-        export_for_children(settings, metrics_dir=_fresh_folder(settings.data_dir / "metrics"))
+    settings = environment_settings()
+    http = settings.http
+    settings = configuration.replace(
+        settings, http={"host": host or http.host, "port": port or http.port, "workers": workers or http.workers}
+    )
+    with services_for(settings.database.url, settings.redis.url, settings.data_dir) as (database_url, redis_url):
+        settings = configuration.replace(settings, database={"url": database_url}, redis={"url": redis_url})
+        # The server and worker processes read their settings from the environment they are given.
+        os.environ.update(configuration.as_environment(settings))
+        # prometheus-client keeps each process's metrics there, and /metrics adds them up.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_folder(settings.data_dir / "metrics"))
         asyncio.run(migrate(database_url))
         demo_operator = asyncio.run(prepare_demo(database_url)) if demo else None
         # Its own session, like the embedded servers: it is stopped below, once the server has.
@@ -70,15 +87,15 @@ def serve(host: str | None, port: int | None, workers: int, demo: bool, no_worke
             _print_demo(demo_operator, settings.base_url)
         try:
             Granian(
-                "portal.app:create_app",
+                "portal.app:from_environment",
                 factory=True,
                 interface=Interfaces.ASGI,
-                address=settings.host,
-                port=settings.port,
-                workers=workers,
+                address=settings.http.host,
+                port=settings.http.port,
+                workers=settings.http.workers,
                 log_access=False,
                 # A worker that has not stopped by then is killed, so Ctrl-C always ends the portal.
-                workers_kill_timeout=30,
+                workers_kill_timeout=int(settings.bulk.stop_seconds) + 10,
             ).serve()
         finally:
             if worker is not None:
@@ -112,9 +129,9 @@ def worker() -> None:
     from portal.embedded import services_for
     from workers.main import run
 
-    settings = _settings()
-    with services_for(settings.database_url, settings.redis_url, settings.data_dir) as (database_url, redis_url):
-        run(msgspec.structs.replace(settings, database_url=database_url, redis_url=redis_url))
+    settings = environment_settings()
+    with services_for(settings.database.url, settings.redis.url, settings.data_dir) as (database_url, redis_url):
+        run(configuration.replace(settings, database={"url": database_url}, redis={"url": redis_url}))
 
 
 @main.command()
@@ -170,8 +187,8 @@ def migrate_command() -> None:
     from portal.db import migrate
     from portal.embedded import services_for
 
-    settings = _settings()
-    with services_for(settings.database_url, "-", settings.data_dir) as (database_url, _):
+    settings = environment_settings()
+    with services_for(settings.database.url, "-", settings.data_dir) as (database_url, _):
         applied = asyncio.run(migrate(database_url))
     click.echo("applied: " + ", ".join(applied) if applied else "the database is up to date")
 
@@ -179,10 +196,6 @@ def migrate_command() -> None:
 from portal.admin import admin  # noqa: E402  (the admin group registers itself below)
 
 main.add_command(admin)
-
-from portal.fleet.cli import fleet  # noqa: E402  (the fleet group registers itself below)
-
-main.add_command(fleet)
 
 from portal.bulk.cli import bulk  # noqa: E402
 

@@ -1,17 +1,14 @@
-"""PostgreSQL access: the pool, its codecs, the per-request transaction, and migrations."""
+"""PostgreSQL access: the pool, its codecs, the two kinds of connection, and migrations."""
 
 import asyncio
+import contextlib
 import importlib.resources
-from collections.abc import AsyncGenerator
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, NewType, cast
 
 import asyncpg
+import asyncpg.pool
 import msgspec
-from litestar import Request
-from litestar.datastructures import State
-from litestar.di import NamedDependency
-
-from portal import idempotency
 
 # Any advisory-lock number will do, as long as every migrating process uses the same one.
 _MIGRATION_LOCK = 0x706F7274616C
@@ -67,35 +64,6 @@ async def create_pool(
     return pool
 
 
-async def provide_transaction(
-    state: State, request: Request[Any, Any, Any]
-) -> AsyncGenerator[asyncpg.Connection, None]:
-    """One transaction per request, committed before the response is sent.
-
-    Litestar closes this generator after the handler returns and before the status line goes
-    out, so a failed commit becomes an error answer, never a 2xx for lost work. An exception
-    raised by the handler is thrown in here and rolls everything back, the idempotency claim too.
-    """
-    pool: asyncpg.Pool = state.db_pool
-    async with pool.acquire() as connection, connection.transaction():
-        await idempotency.claim(connection, request)
-        yield connection
-        await idempotency.remember(connection, request)
-
-
-async def provide_single_statement(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
-    """A connection for handlers that do all their work in one SQL statement.
-
-    The statement is its own transaction, committed before the handler returns: an audited
-    look-up reads its answer and writes its audit row together, and saves the two round trips
-    of BEGIN and COMMIT. Its pool plans each statement once (see create_pool): a roadside
-    search reads every monthly partition, and planning that anew cost about 3 ms a look-up.
-    """
-    pool: asyncpg.Pool = state.lookup_pool
-    async with pool.acquire() as connection:
-        yield connection
-
-
 async def close_pool(pool: asyncpg.Pool, grace_seconds: float = 10.0) -> None:
     """Close gracefully, but not forever: a request cancelled at shutdown never gives its
     connection back, and a plain ``close()`` would wait for it without end."""
@@ -135,5 +103,35 @@ async def migrate(database_url: str) -> list[str]:
     return applied
 
 
-# The request's connection, inside its transaction: handlers declare ``db: Db``.
-Db = NamedDependency[asyncpg.Connection]
+# What a connection is doing says what it may be used for, and mypy holds every caller to it:
+# repository functions that write, or that need what they read to stay true until the end, take
+# a Transaction; a look-up that does all its work in one statement takes an Autocommit; plain
+# reads take either (asyncpg.Connection).
+Transaction = NewType("Transaction", asyncpg.Connection)
+"""A connection inside a transaction that its request or job owns and commits."""
+Autocommit = NewType("Autocommit", asyncpg.Connection)
+"""A connection outside any transaction: each statement is committed on its own."""
+
+
+def unproxied(connection: "asyncpg.pool.PoolConnectionProxy[asyncpg.Record]") -> asyncpg.Connection:
+    """A pool's connection as the connection it stands in for (it passes every call on)."""
+    return cast(asyncpg.Connection, connection)
+
+
+@contextlib.asynccontextmanager
+async def connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of ``pool``, outside any transaction, given back when the block ends."""
+    async with pool.acquire() as proxy:
+        yield unproxied(proxy)
+
+
+@contextlib.asynccontextmanager
+async def transaction(source: asyncpg.Pool | asyncpg.Connection) -> AsyncIterator[Transaction]:
+    """A transaction on a connection of ``source`` (a pool, or a connection not in one), committed
+    when the block ends and rolled back if it raises."""
+    if isinstance(source, asyncpg.Pool):
+        async with source.acquire() as proxy, proxy.transaction():
+            yield Transaction(unproxied(proxy))
+    else:
+        async with source.transaction():
+            yield Transaction(source)

@@ -8,15 +8,16 @@ from typing import Literal
 import asyncpg
 import msgspec
 
-from portal.operators import repository
-from portal.operators.auth import OperatorPrincipal
-from portal.operators.drivers import service as drivers
-from portal.operators.service import (
+from portal.db import Transaction, transaction
+from portal.identity import repository
+from portal.identity.auth import OperatorPrincipal
+from portal.identity.service import (
     issue_authority_key,
     issue_operator_key,
     register_authority,
     register_operator,
 )
+from portal.operators.drivers import service as drivers
 from portal.operators.vehicles import service as vehicles
 from schemas.drivers import DriverFields
 from schemas.vehicles import VehicleFields
@@ -39,27 +40,27 @@ async def prepare_demo(database_url: str) -> DemoCredentials:
     """The demo operator and authority with fresh API keys (earlier demo keys are revoked)."""
     db = await asyncpg.connect(database_url)
     try:
-        async with db.transaction():
-            operator_id = await repository.find_operator_by_name(db, DEMO_NAME)
+        async with transaction(db) as tx:
+            operator_id = await repository.find_operator_by_name(tx, DEMO_NAME)
             if operator_id is None:
-                operator_id, _ = await register_operator(db, DEMO_NAME, DEMO_COUNTRY, "PL-LIC-0001")
-                await _seed(db, OperatorPrincipal(operator_id, DEMO_COUNTRY))
-            authority_id = await repository.find_authority_by_name(db, DEMO_AUTHORITY)
+                operator_id, _ = await register_operator(tx, DEMO_NAME, DEMO_COUNTRY, "PL-LIC-0001")
+                await _seed(tx, OperatorPrincipal(operator_id, DEMO_COUNTRY))
+            authority_id = await repository.find_authority_by_name(tx, DEMO_AUTHORITY)
             if authority_id is None:
-                authority_id, _ = await register_authority(db, DEMO_AUTHORITY, DEMO_AUTHORITY_COUNTRY)
+                authority_id, _ = await register_authority(tx, DEMO_AUTHORITY, DEMO_AUTHORITY_COUNTRY)
             for holder_id in (operator_id, authority_id):
-                await repository.revoke_keys(db, holder_id, DEMO_KEY_LABEL)
+                await repository.revoke_keys(tx, holder_id, DEMO_KEY_LABEL)
             return DemoCredentials(
                 operator_id=operator_id,
-                operator_key=await issue_operator_key(db, operator_id, DEMO_KEY_LABEL),
+                operator_key=await issue_operator_key(tx, operator_id, DEMO_KEY_LABEL),
                 authority_id=authority_id,
-                authority_key=await issue_authority_key(db, authority_id, DEMO_KEY_LABEL),
+                authority_key=await issue_authority_key(tx, authority_id, DEMO_KEY_LABEL),
             )
     finally:
         await db.close()
 
 
-async def _seed(db: asyncpg.Connection, operator: OperatorPrincipal) -> None:
+async def _seed(db: Transaction, operator: OperatorPrincipal) -> None:
     await drivers.create(
         db,
         operator,

@@ -1,7 +1,7 @@
 """Normalisation and content rules for single values: names, plates, countries, free text.
 
-Each function returns the normalised value or raises ``ValueError`` with a message for the
-client; ``portal.wire`` applies them to every field by the rule its type names.
+Each function returns the normalised value or raises ``Refused`` with the refusal's code;
+``portal.wire`` applies them to every field by the rule its type names, and names the field.
 """
 
 import functools
@@ -9,6 +9,8 @@ import re
 import unicodedata
 
 import babel
+
+from portal.refusals import Refused
 
 # The host countries the official interface accepts (Greece is GR there, not EL).
 POSTING_COUNTRIES = frozenset(
@@ -50,7 +52,8 @@ COUNTRY_HINTS = {"EL": "Greece is GR", "UK": "the United Kingdom is GB"}
 # Babel lists a few codes that are reserved or regional, not countries.
 _NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"})
 
-PLATE_PATTERN = re.compile(r"[A-Z0-9]{2,15}")
+PLATE_MIN, PLATE_MAX = 2, 15
+PLATE_PATTERN = re.compile(f"[A-Z0-9]{{{PLATE_MIN},{PLATE_MAX}}}")
 _PLATE_SEPARATORS = str.maketrans("", "", " -")
 
 # Control (Cc), format (Cf: bidi overrides, zero-width), unassigned, private-use and surrogates.
@@ -81,12 +84,12 @@ def text(value: str) -> str:
         for char in value:
             if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
                 name = unicodedata.name(char, f"U+{ord(char):04X}")
-                raise ValueError(f"contains a control or invisible character ({name}), which is not allowed")
+                raise Refused("control_character", character=name)
     if not (value.isascii() or unicodedata.is_normalized("NFC", value)):
         value = unicodedata.normalize("NFC", value)
     normalised = value.strip()
     if not normalised and value:
-        raise ValueError("must not be blank")
+        raise Refused("blank")
     return normalised
 
 
@@ -94,12 +97,12 @@ def latin_name(value: str) -> str:
     """A person's name in Latin script, as the official interface asks."""
     normalised = text(value)
     if not normalised:
-        raise ValueError("must not be blank")
+        raise Refused("blank")
     latin = _latin_letters()
     for char in normalised:
         if char in latin or char in _NAME_PUNCTUATION or unicodedata.category(char).startswith("M"):
             continue
-        raise ValueError(f"must be written in Latin script: {char!r} is not a Latin letter")
+        raise Refused("not_latin", character=repr(char))
     return normalised
 
 
@@ -118,34 +121,53 @@ def plate(value: str) -> str:
         # Check before upper-casing: 'ı'.upper() is 'I' and 'ſ'.upper() is 'S'.
         if not (char.isascii() and char.isalnum()):
             name = unicodedata.name(char, f"U+{ord(char):04X}")
-            raise ValueError(f"may contain only letters A-Z and digits 0-9: {char!r} ({name}) is not one")
+            raise Refused("plate_character", character=f"{char!r} ({name})")
     normalised = compact.upper()
     if not PLATE_PATTERN.fullmatch(normalised):
-        raise ValueError("must have 2 to 15 letters and digits once spaces and hyphens are removed")
+        raise Refused("plate_length", minLength=PLATE_MIN, maxLength=PLATE_MAX)
     return normalised
 
 
 def country(value: str) -> str:
     if value in COUNTRY_HINTS:
-        raise ValueError(f"{value!r} is not an ISO 3166-1 code: {COUNTRY_HINTS[value]}")
+        raise Refused("country_hint", value=value, hint=COUNTRY_HINTS[value])
     if value not in iso_countries():
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (upper case, such as DE)")
+        raise Refused("not_a_country", value=value)
     return value
 
 
 def posting_country(value: str) -> str:
     country(value)
     if value not in POSTING_COUNTRIES:
-        raise ValueError(f"{value!r} is not a host country of the posting rules: one of {_listed(POSTING_COUNTRIES)}")
+        raise Refused("not_a_host_country", value=value, allowed=_listed(POSTING_COUNTRIES))
     return value
 
 
 def registration_country(value: str) -> str:
     country(value)
     if value not in REGISTRATION_COUNTRIES:
-        raise ValueError(f"{value!r} is not a registration country: one of {_listed(REGISTRATION_COUNTRIES)}")
+        raise Refused("not_a_registration_country", value=value, allowed=_listed(REGISTRATION_COUNTRIES))
     return value
 
 
 def _listed(codes: frozenset[str]) -> str:
     return " ".join(sorted(codes))
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9 ()./-]{4,30}")
+
+
+def email(value: str) -> str:
+    """An e-mail address: something@somewhere.tld, nothing more is asked of it."""
+    normalised = text(value)
+    if not _EMAIL.fullmatch(normalised):
+        raise Refused("not_an_email")
+    return normalised
+
+
+def phone(value: str) -> str:
+    normalised = text(value)
+    if not _PHONE.fullmatch(normalised):
+        raise Refused("not_a_phone")
+    return normalised

@@ -25,7 +25,7 @@ def decode_cursor(start_key: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(bytes=base64.urlsafe_b64decode(start_key + "=" * (-len(start_key) % 4)))
     except (ValueError, binascii.Error):
-        raise BadCursor("startKey is not a lastEvaluatedKey this portal gave out") from None
+        raise BadCursor.of("startKey", "bad_cursor") from None
 
 
 def next_cursor(ids: list[uuid.UUID], limit: int) -> str | None:

@@ -1,61 +1,148 @@
-"""All configuration, read once from environment variables into one typed Struct.
+"""All configuration, read once from environment variables into typed groups, one per concern.
 
-No other module reads ``os.environ``: they ask for ``get_settings()``.
+The application (``create_app(settings)``) and the worker (``workers.main.run(settings)``) are
+handed a ``Settings`` and read nothing else; only the command line reads the environment
+(``read_settings``). Each field is the environment variable ``PORTAL_`` + its group's prefix +
+its name in upper case (``bulk.batch_size`` is ``PORTAL_BULK_BATCH_SIZE``), but for the
+conventional ``DATABASE_URL`` and ``REDIS_URL``.
 """
 
-import functools
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
-PREFIX = "PORTAL_"
+
+class Database(msgspec.Struct, frozen=True, kw_only=True):
+    # Empty: start the embedded PostgreSQL under data_dir.
+    url: str = ""
+    # Connections per server process for filing and reads; roadside look-ups have a pool of their own.
+    pool_min: int = 2
+    pool_max: int = 10
+    lookup_pool_max: int = 10
 
 
-class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    # Empty means: start the embedded PostgreSQL / Redis under data_dir.
-    database_url: str = ""
-    redis_url: str = ""
-    data_dir: Path = Path("var")
+class Redis(msgspec.Struct, frozen=True, kw_only=True):
+    # Empty: start the embedded Redis under data_dir.
+    url: str = ""
+
+
+class Http(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
     # The address people and QR codes reach the portal at; defaults to http://host:port.
     public_url: str = ""
-    db_pool_min: int = 2
-    db_pool_max: int = 10
-    # Bodies above this answer 413 (the bulk route has its own limit).
+    # Server processes of ``portal serve``.
+    workers: int = 2
+    # Bodies above this answer 413 (the bulk route has no limit: it is streamed).
     max_body_bytes: int = 1_000_000
+
+
+class Auth(msgspec.Struct, frozen=True, kw_only=True):
     # A revoked API key stops working within this many seconds in every server process.
-    auth_cache_seconds: float = 5.0
-    idempotency_key_hours: int = 24
-    # Declarations, their versions and outbox rows are deleted this long after their end date
-    # (in whole months: at most a month later).
-    retention_months: int = 24
+    cache_seconds: float = 5.0
+
+
+class Idempotency(msgspec.Struct, frozen=True, kw_only=True):
+    # How long a retry with the same Idempotency-Key replays the first answer.
+    key_hours: int = 24
+
+
+class Bulk(msgspec.Struct, frozen=True, kw_only=True):
+    # Records filed per transaction: larger batches file faster and hold more in memory.
+    batch_size: int = 5000
+    # Uploads file in this many partitions at once, split by driver, each on its own connection.
+    # One on a 2-core machine: PostgreSQL and the checking in Python share the CPU already, and
+    # a second partition measured no faster while it held twice the batches in memory.
+    partitions: int = 1
+    # A server stopped for a deploy finishes the batch in hand within this time and marks the
+    # upload INTERRUPTED; the worker's sweep marks those of a killed server.
+    stop_seconds: float = 20.0
+
+
+class Retention(msgspec.Struct, frozen=True, kw_only=True):
+    # Declarations, their versions and events are deleted this long after their end date.
+    months: int = 24
     # Audit rows of authority look-ups outlive the declarations they name, so that a look-up
-    # can still be accounted for after the record is gone.
-    audit_retention_months: int = 36
-    log_level: str = "INFO"
-    log_json: bool = False
+    # can still be accounted for after the record is gone (whole months).
+    audit_months: int = 36
+    # Months of the audit log prepared ahead of today.
+    months_ahead: int = 24
+    # When the worker applies retention each day (UTC): when filing is quiet.
+    hour: int = 2
+    minute: int = 30
+
+
+class Worker(msgspec.Struct, frozen=True, kw_only=True):
+    db_pool_max: int = 4
+    # Jobs one worker process runs at once.
+    max_jobs: int = 20
+    # How often stored answers of Idempotency-Keys past their hours are forgotten, and
+    # interrupted bulk uploads are marked.
+    sweep_minutes: int = 15
+
+
+class Log(msgspec.Struct, frozen=True, kw_only=True):
+    level: str = "INFO"
+    json: bool = False
     # One line per request: method, route template, status, milliseconds (never the query).
-    access_log: bool = True
+    access: bool = True
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    data_dir: Path = Path("var")
+    database: Database = Database()
+    redis: Redis = Redis()
+    http: Http = Http()
+    auth: Auth = Auth()
+    idempotency: Idempotency = Idempotency()
+    bulk: Bulk = Bulk()
+    retention: Retention = Retention()
+    worker: Worker = Worker()
+    log: Log = Log()
 
     @property
     def base_url(self) -> str:
-        return self.public_url or f"http://{self.host}:{self.port}"
+        return self.http.public_url or f"http://{self.http.host}:{self.http.port}"
 
 
-# DATABASE_URL and REDIS_URL are the conventional names; everything else carries the prefix.
-_UNPREFIXED = {"database_url": "DATABASE_URL", "redis_url": "REDIS_URL"}
+PREFIX = "PORTAL_"
+# The environment prefix of each group (after PORTAL_); "" puts its fields at the top.
+_GROUP_PREFIX = {
+    "database": "DB_",
+    "redis": "REDIS_",
+    "http": "",
+    "auth": "AUTH_",
+    "idempotency": "IDEMPOTENCY_",
+    "bulk": "BULK_",
+    "retention": "RETENTION_",
+    "worker": "WORKER_",
+    "log": "LOG_",
+}
+# The conventional names, without the prefix.
+_CONVENTIONAL = {("database", "url"): "DATABASE_URL", ("redis", "url"): "REDIS_URL"}
+
+
+def variables() -> Iterator[tuple[str, str | None, str]]:
+    """Every setting as (environment variable, group or None, field), in the order of the Structs."""
+    for field in msgspec.structs.fields(Settings):
+        if field.name not in _GROUP_PREFIX:
+            yield PREFIX + field.name.upper(), None, field.name
+            continue
+        for member in msgspec.structs.fields(field.type):
+            name = _CONVENTIONAL.get((field.name, member.name))
+            yield name or PREFIX + _GROUP_PREFIX[field.name] + member.name.upper(), field.name, member.name
 
 
 def read_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from ``environ`` (default: the process environment), refusing bad values."""
     environ = dict(os.environ if environ is None else environ)
-    raw: dict[str, str] = {}
-    for field in msgspec.structs.fields(Settings):
-        name = _UNPREFIXED.get(field.name, PREFIX + field.name.upper())
-        if name in environ:
-            raw[field.name] = environ[name]
+    raw: dict[str, Any] = {}
+    for variable, group, name in variables():
+        if variable in environ:
+            (raw.setdefault(group, {}) if group else raw)[name] = environ[variable]
     # Environment values are strings: lax conversion parses "8000" and "true".
     return msgspec.convert(raw, Settings, strict=False, dec_hook=_decode_path)
 
@@ -66,21 +153,16 @@ def _decode_path(type_: type, value: object) -> Path:
     raise NotImplementedError(f"no conversion to {type_}")
 
 
-@functools.cache
-def get_settings() -> Settings:
-    return read_settings()
+def as_environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as environment variables: what the server and worker processes started next read."""
+    environment = {}
+    for variable, group, name in variables():
+        value = getattr(getattr(settings, group) if group else settings, name)
+        environment[variable] = str(value).lower() if isinstance(value, bool) else str(value)
+    return environment
 
 
-def export_for_children(settings: Settings, metrics_dir: Path | None = None) -> None:
-    """Put ``settings`` into the environment, for the server and worker processes started next.
-
-    With ``metrics_dir``, prometheus-client keeps each process's metrics there and ``/metrics``
-    adds them up, whichever server process answers the scrape.
-    """
-    for field in msgspec.structs.fields(Settings):
-        name = _UNPREFIXED.get(field.name, PREFIX + field.name.upper())
-        value = getattr(settings, field.name)
-        os.environ[name] = str(value).lower() if isinstance(value, bool) else str(value)
-    if metrics_dir is not None:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    get_settings.cache_clear()
+def replace(settings: Settings, **groups: dict[str, Any]) -> Settings:
+    """``settings`` with some fields of some groups changed: ``replace(s, http={"port": 8001})``."""
+    changed = {group: msgspec.structs.replace(getattr(settings, group), **fields) for group, fields in groups.items()}
+    return msgspec.structs.replace(settings, **changed)

@@ -7,6 +7,7 @@ rule its type names (``schemas.base``), which also normalises it (NFC names, com
 """
 
 import functools
+import re
 import types
 import typing
 from collections.abc import Callable, Generator
@@ -18,18 +19,34 @@ from litestar.typing import FieldDefinition
 
 from portal import normalize
 from portal.errors import ApiError, MalformedBody, Unprocessable, UnsupportedMediaType
+from portal.refusals import Refused, refusal
 from schemas.errors import FieldError
 
 T = TypeVar("T", bound=msgspec.Struct)
+Rule = Callable[[str], str]
 
-RULES: dict[str, Callable[[str], str]] = {
+RULES: dict[str, Rule] = {
     "text": normalize.text,
     "latin_name": normalize.latin_name,
     "plate": normalize.plate,
     "country": normalize.country,
     "posting_country": normalize.posting_country,
     "registration_country": normalize.registration_country,
+    "email": normalize.email,
+    "phone": normalize.phone,
 }
+
+
+def _strip(value: str) -> str:
+    stripped = value.strip()
+    if value and not stripped:
+        raise Refused("blank")
+    return stripped
+
+
+# The same rules for a body that is printable ASCII without escapes (most are): nothing in it
+# can be a control character or need Unicode normalisation, so free text only needs trimming.
+_ASCII_RULES: dict[str, Rule] = RULES | {"text": _strip}
 
 
 class FieldPlan(msgspec.Struct, frozen=True):
@@ -37,7 +54,8 @@ class FieldPlan(msgspec.Struct, frozen=True):
     wire_name: str
     type: Any
     required: bool
-    rule: Callable[[str], str] | None
+    rule: Rule | None
+    ascii_rule: Rule | None
     many: bool
     # For a list whose items each go through ``rule``: the type of one item.
     item_type: Any = None
@@ -79,6 +97,16 @@ def _item_type(annotation: Any) -> Any:
     return None
 
 
+def _allowed_values(annotation: Any) -> list[str]:
+    """The values of the Literal in ``annotation`` (through Annotated, unions and lists)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return [str(value) for value in typing.get_args(annotation)]
+    if origin in (typing.Annotated, typing.Union, types.UnionType, list):
+        return [value for option in typing.get_args(annotation) for value in _allowed_values(option)]
+    return []
+
+
 @functools.cache
 def plan_of(struct_type: type[msgspec.Struct]) -> tuple[FieldPlan, ...]:
     plans = []
@@ -91,6 +119,7 @@ def plan_of(struct_type: type[msgspec.Struct]) -> tuple[FieldPlan, ...]:
                 type=field.type,
                 required=field.required,
                 rule=RULES[rule] if rule else None,
+                ascii_rule=_ASCII_RULES[rule] if rule else None,
                 many=many,
                 item_type=_item_type(field.type) if many else None,
             )
@@ -99,59 +128,87 @@ def plan_of(struct_type: type[msgspec.Struct]) -> tuple[FieldPlan, ...]:
 
 
 @functools.cache
+def _ruled(struct_type: type[msgspec.Struct]) -> tuple[FieldPlan, ...]:
+    return tuple(plan for plan in plan_of(struct_type) if plan.rule is not None)
+
+
+@functools.cache
 def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(type_, strict=True)
 
 
-def _error(path: str, message: str) -> FieldError:
-    return FieldError(field=path, message=message)
+# msgspec's messages, by what they say: "Expected `str` of length >= 1" and the like.
+_MSGSPEC_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str], Any], tuple[Any, dict[str, Any]]]]] = [
+    (re.compile(r"Expected `str` of length >= (\d+)"), lambda m, _: ("too_short", {"minLength": int(m[1])})),
+    (re.compile(r"Expected `str` of length <= (\d+)"), lambda m, _: ("too_long", {"maxLength": int(m[1])})),
+    (re.compile(r"Expected `array` of length >= (\d+)"), lambda m, _: ("too_few", {"minItems": int(m[1])})),
+    (re.compile(r"Expected `array` of length <= (\d+)"), lambda m, _: ("too_many", {"maxItems": int(m[1])})),
+    (re.compile(r"Expected `(?:int|float)` >= (\S+)"), lambda m, _: ("too_small", {"minimum": m[1]})),
+    (re.compile(r"Expected `(?:int|float)` <= (\S+)"), lambda m, _: ("too_large", {"maximum": m[1]})),
+    (re.compile(r"Expected `(\w+)`, got `(\w+)`"), lambda m, _: ("wrong_type", {"expected": m[1], "got": m[2]})),
+    (
+        re.compile(r"Invalid enum value"),
+        lambda _, annotation: ("not_allowed", {"allowed": ", ".join(_allowed_values(annotation))}),
+    ),
+    (re.compile(r"Invalid RFC3339 encoded date$"), lambda m, _: ("invalid_date", {})),
+    (re.compile(r"Invalid RFC3339 encoded datetime"), lambda m, _: ("invalid_datetime", {})),
+    (re.compile(r"Invalid UUID"), lambda m, _: ("invalid_uuid", {})),
+]
 
 
-def _split_msgspec_error(field: str, error: msgspec.ValidationError) -> FieldError:
-    # "Expected `str`, got `int` - at `$[1]`" -> field[1], "Expected `str`, got `int`"
+def _from_msgspec(field: str, error: msgspec.ValidationError, annotation: Any) -> FieldError:
+    """msgspec's error about ``field`` as a coded refusal: "Expected `str`, got `int` - at `$[1]`"
+    becomes wrong_type at ``field[1]``."""
     message, _, where = str(error).partition(" - at `$")
-    return _error(field + where.rstrip("`"), message)
+    path = field + where.rstrip("`")
+    for pattern, coded in _MSGSPEC_MESSAGES:
+        if match := pattern.match(message):
+            code, params = coded(match, annotation)
+            return refusal(path, code, **params)
+    return refusal(path, "invalid_value", problem=message)
 
 
-def _apply_rule(plan: FieldPlan, value: Any, errors: list[FieldError]) -> Any:
-    if plan.rule is None or value is None or value is msgspec.UNSET:
-        return value
+def _apply_rule(plan: FieldPlan, value: Any, rule: Rule, errors: list[FieldError]) -> Any:
     if not plan.many:
         try:
-            return plan.rule(value)
-        except ValueError as problem:
-            errors.append(_error(plan.wire_name, str(problem)))
+            return rule(value)
+        except Refused as refused:
+            errors.append(refused.at(plan.wire_name))
             return value
     normalised = []
     for index, item in enumerate(value):
         try:
-            normalised.append(plan.rule(item))
-        except ValueError as problem:
-            errors.append(_error(f"{plan.wire_name}[{index}]", str(problem)))
+            normalised.append(rule(item))
+        except Refused as refused:
+            errors.append(refused.at(f"{plan.wire_name}[{index}]"))
             normalised.append(item)
     return normalised
 
 
-def apply_rules(struct: T) -> tuple[T, list[FieldError]]:
-    """Normalise every field by its rule; return the normalised struct and what broke a rule."""
+def apply_rules(struct: T, *, ascii_only: bool = False) -> list[FieldError]:
+    """Normalise every field of ``struct`` in place by its rule; return what broke a rule.
+
+    ``ascii_only``: the struct was decoded from printable ASCII without escapes, so the cheaper
+    variant of each rule is enough.
+    """
     errors: list[FieldError] = []
-    changes = {}
-    for plan in plan_of(type(struct)):
-        if plan.rule is None:
-            continue
+    for plan in _ruled(type(struct)):
         value = getattr(struct, plan.name)
-        normalised = _apply_rule(plan, value, errors)
+        if value is None or value is msgspec.UNSET:
+            continue
+        rule: Rule = plan.ascii_rule if ascii_only else plan.rule  # type: ignore[assignment]
+        normalised = _apply_rule(plan, value, rule, errors)
         if normalised is not value:
-            changes[plan.name] = normalised
-    return (msgspec.structs.replace(struct, **changes) if changes else struct), errors
+            setattr(struct, plan.name, normalised)
+    return errors
 
 
 def _malformed(problem: Exception) -> MalformedBody:
     if isinstance(problem, RecursionError):
-        return MalformedBody("the body is nested too deeply")
+        return MalformedBody.of("", "body_too_deep")
     if isinstance(problem, UnicodeDecodeError):
-        return MalformedBody("the body is not valid UTF-8")
-    return MalformedBody(f"the body is not valid JSON: {problem}")
+        return MalformedBody.of("", "body_not_utf8")
+    return MalformedBody.of("", "body_not_json", problem=str(problem))
 
 
 def _check_syntax(body: bytes) -> None:
@@ -178,14 +235,14 @@ def _item_errors(plan: FieldPlan, raw: msgspec.Raw, errors: list[FieldError]) ->
         try:
             value = _decoder(plan.item_type).decode(item)
         except msgspec.ValidationError as problem:
-            errors.append(_split_msgspec_error(path, problem))
+            errors.append(_from_msgspec(path, problem, plan.item_type))
             named = True
             continue
         if plan.rule is not None:
             try:
                 plan.rule(value)
-            except ValueError as problem:
-                errors.append(_error(path, str(problem)))
+            except Refused as refused:
+                errors.append(refused.at(path))
     return named
 
 
@@ -198,7 +255,7 @@ def _every_error(body: bytes, struct_type: type[msgspec.Struct]) -> list[FieldEr
     try:
         fields = _decoder(dict[str, msgspec.Raw]).decode(body)
     except msgspec.ValidationError:
-        return [_error("", "the body must be a JSON object")]
+        return [refusal("", "body_not_object")]
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as problem:
         raise _malformed(problem) from None
     errors: list[FieldError] = []
@@ -207,20 +264,27 @@ def _every_error(body: bytes, struct_type: type[msgspec.Struct]) -> list[FieldEr
     for plan in plans:
         if plan.wire_name not in fields:
             if plan.required:
-                errors.append(_error(plan.wire_name, "is required"))
+                errors.append(refusal(plan.wire_name, "required"))
             continue
         try:
             value = _decoder(plan.type).decode(fields[plan.wire_name])
         except msgspec.ValidationError as problem:
             # Name every bad item of a list, not only the first; else the error as msgspec found it.
             if not (plan.many and _item_errors(plan, fields[plan.wire_name], errors)):
-                errors.append(_split_msgspec_error(plan.wire_name, problem))
+                errors.append(_from_msgspec(plan.wire_name, problem, plan.type))
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as problem:
             raise _malformed(problem) from None
         else:
-            _apply_rule(plan, value, errors)
-    errors.extend(_error(name, "is not a known field") for name in fields if name not in known)
+            if plan.rule is not None and value is not None:
+                _apply_rule(plan, value, plan.rule, errors)
+    errors.extend(refusal(name, "unknown_field") for name in fields if name not in known)
     return errors
+
+
+def is_plain_ascii(body: bytes) -> bool:
+    """Printable ASCII without escapes: JSON forbids raw control characters in strings, so only
+    DEL and escapes (``\\u0000``) could bring one."""
+    return body.isascii() and b"\\" not in body and b"\x7f" not in body
 
 
 def decode_json(body: bytes, struct_type: type[T]) -> T:
@@ -230,16 +294,15 @@ def decode_json(body: bytes, struct_type: type[T]) -> T:
     that has the wrong type, is missing, is unknown or breaks its content rule.
     """
     if not body.strip():
-        raise MalformedBody("the body is empty: a JSON object is expected")
+        raise MalformedBody.of("", "body_empty")
     try:
         struct: T = _decoder(struct_type).decode(body)
     except msgspec.ValidationError:
         errors = _every_error(body, struct_type)
-        raise Unprocessable(errors or [_error("", "the body does not match the expected object")]) from None
+        raise Unprocessable(errors or [refusal("", "body_not_object")]) from None
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as problem:
         raise _malformed(problem) from None
-    struct, errors = apply_rules(struct)
-    if errors:
+    if errors := apply_rules(struct, ascii_only=is_plain_ascii(body)):
         raise Unprocessable(errors)
     return struct
 
@@ -248,7 +311,7 @@ def require_json(content_type: str) -> None:
     media_type = content_type.partition(";")[0].strip().lower()
     # A missing type is tolerated: much fleet software sends JSON without saying so.
     if media_type and media_type != "application/json" and not media_type.endswith("+json"):
-        raise UnsupportedMediaType(f"the body must be application/json, not {media_type}")
+        raise UnsupportedMediaType.of("", "media_type", expected="application/json", got=media_type)
 
 
 class StrictJSON(MsgspecDTO[T], Generic[T]):
@@ -271,11 +334,11 @@ class StrictJSON(MsgspecDTO[T], Generic[T]):
         yield from super().generate_field_definitions(model_type)
 
 
-def query_value(name: str, value: str | None, rule: Callable[[str], str]) -> str | None:
+def query_value(name: str, value: str | None, rule: Rule) -> str | None:
     """A query parameter through a content rule: a bad one answers 400 naming the parameter."""
     if value is None:
         return None
     try:
         return rule(value)
-    except ValueError as problem:
-        raise ApiError(f"{name} {problem}", [_error(name, str(problem))]) from None
+    except Refused as refused:
+        raise ApiError([refused.at(name)]) from None

@@ -54,9 +54,20 @@ RegistrationCountry = Annotated[
     ),
 ]
 Email = Annotated[
-    str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["driver@example.com"])
+    str,
+    msgspec.Meta(
+        max_length=254, description="name@domain.tld", examples=["driver@example.com"], extra={"rule": "email"}
+    ),
 ]
-Phone = Annotated[str, msgspec.Meta(max_length=30, pattern=r"^\+?[0-9 ()./-]{4,30}$", examples=["+48 22 123 45 67"])]
+Phone = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=30,
+        description="4 to 30 of digits, spaces and + ( ) . / -",
+        examples=["+48 22 123 45 67"],
+        extra={"rule": "phone"},
+    ),
+]
 PlateInput = Annotated[
     str,
     msgspec.Meta(

@@ -71,7 +71,7 @@ class BulkRecord(RequestBody, kw_only=True):
     driver_email: Email | None = None
 
 
-UploadState = Literal["RUNNING", "DONE", "FAILED"]
+UploadState = Literal["RUNNING", "DONE", "FAILED", "INTERRUPTED"]
 
 
 class BulkUpload(ResponseBody, kw_only=True):

@@ -29,8 +29,8 @@ TransportTypes = Annotated[list[TransportType], msgspec.Meta(min_length=1, max_l
 Language = Annotated[str, msgspec.Meta(min_length=2, max_length=2, examples=["bg"])]
 
 
-class DeclarationFields(RequestBody, kw_only=True):
-    """What an operator declares: the body of create and replace."""
+class Declared(msgspec.Struct, rename="camel", kw_only=True):
+    """What an operator declares (shared by the body of create and replace and by the record read back)."""
 
     driver_id: uuid.UUID
     declaration_posting_country: PostingCountry
@@ -85,7 +85,11 @@ class SubmittedUpdate(RequestBody, kw_only=True):
 FROZEN_ONCE_SUBMITTED = ("driver_id", "declaration_posting_country", "declaration_start_date")
 
 
-class Declaration(DeclarationFields, kw_only=True):
+class DeclarationFields(Declared, RequestBody, kw_only=True):
+    """What an operator declares: the body of create and replace."""
+
+
+class Declaration(Declared, ResponseBody, kw_only=True):
     """A declaration as read back: what was declared, the server's fields, and the driver as declared."""
 
     declaration_id: uuid.UUID

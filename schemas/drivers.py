@@ -2,10 +2,12 @@
 
 import uuid
 
+import msgspec
+
 from schemas.base import CountryCode, Date, DocumentType, Name, RequestBody, ResponseBody, Text, Timestamp
 
 
-class DriverFields(RequestBody, kw_only=True):
+class DriverDetails(msgspec.Struct, rename="camel", kw_only=True):
     """What an operator states about a driver (all required, as in the official interface)."""
 
     driver_latin_first_name: Name
@@ -23,7 +25,11 @@ class DriverFields(RequestBody, kw_only=True):
     driver_applicable_law: CountryCode
 
 
-class Driver(DriverFields, kw_only=True):
+class DriverFields(DriverDetails, RequestBody, kw_only=True):
+    """The body of create and replace."""
+
+
+class Driver(DriverDetails, ResponseBody, kw_only=True):
     driver_id: uuid.UUID
     driver_operator_id: uuid.UUID
     driver_full_name: str

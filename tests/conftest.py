@@ -13,12 +13,31 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from portal import clock
 from portal.app import create_app
-from portal.db import migrate
+from portal.db import migrate, transaction
 from portal.embedded import services_for
-from portal.operators.service import register_authority, register_operator
-from portal.settings import Settings
+from portal.identity.service import register_authority, register_operator
+from portal.settings import Auth, Database, Redis, Settings
 from tests.factories import Authority, Operator
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-shift-days",
+        type=int,
+        default=0,
+        help="run with the portal's clock this many days from the calendar's (the rules must hold on any day)",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shifted_clock(request: pytest.FixtureRequest) -> Iterator[int]:
+    """The portal's clock as this run asks: every date a test uses is relative to it."""
+    days: int = request.config.getoption("--clock-shift-days")
+    clock.shift(days)
+    yield days
+    clock.shift(0)
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +68,12 @@ def _with_database(url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, servers: tuple[str, str]) -> Settings:
-    return Settings(database_url=database_url, redis_url=servers[1], auth_cache_seconds=0.0)
+    return settings_for(database_url, servers[1])
+
+
+def settings_for(database_url: str, redis_url: str) -> Settings:
+    """The settings of an application under test: keys are looked up at every request."""
+    return Settings(database=Database(url=database_url), redis=Redis(url=redis_url), auth=Auth(cache_seconds=0.0))
 
 
 @pytest.fixture(scope="session")
@@ -71,14 +95,14 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def new_operator(db: asyncpg.Connection, country: str = "PL") -> Operator:
-    async with db.transaction():
-        operator_id, key = await register_operator(db, f"Operator {uuid.uuid4().hex[:6]}", country)
+    async with transaction(db) as tx:
+        operator_id, key = await register_operator(tx, f"Operator {uuid.uuid4().hex[:6]}", country)
     return Operator(operator_id, key)
 
 
 async def new_authority(db: asyncpg.Connection, country: str = "FR") -> Authority:
-    async with db.transaction():
-        authority_id, key = await register_authority(db, f"Inspection {uuid.uuid4().hex[:6]}", country)
+    async with transaction(db) as tx:
+        authority_id, key = await register_authority(tx, f"Inspection {uuid.uuid4().hex[:6]}", country)
     return Authority(authority_id, key, country)
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from portal import clock
+
 _serial = itertools.count(1)
 
 
@@ -30,7 +32,8 @@ class Authority(msgspec.Struct, frozen=True):
 
 
 def today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
+    """Today as the portal sees it (its clock may be shifted: see conftest)."""
+    return clock.today()
 
 
 def days(n: int) -> str:

@@ -25,7 +25,7 @@ def ndjson(records: list[dict[str, Any]]) -> bytes:
 
 async def upload(client: Client, operator: Operator, body: bytes, headers: dict[str, str] | None = None) -> Any:
     response = await client.post("/declarations/bulk", content=body, headers=operator.headers | (headers or NDJSON))
-    assert response.status_code == 200, response.text
+    assert response.status_code == 202, response.text
     return response.json()
 
 

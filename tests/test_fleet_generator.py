@@ -21,17 +21,17 @@ import msgspec
 import pytest
 from click.testing import CliRunner
 
+from loadtests.synthetic import cli as fleet_cli
+from loadtests.synthetic.dice import _plate
+from loadtests.synthetic.files import write
+from loadtests.synthetic.generator import INVALID_KINDS, PLATE_KEYS, generate, invalid_records
+from loadtests.synthetic.tables import GENERIC_PLATE_FORMATS, PLATE_FORMATS, nationalities
 from portal import normalize
 from portal.bulk.validate import Register, Upload
 from portal.bulk.validate import check as check_bulk_record
 from portal.cli import main
 from portal.clock import now, today
-from portal.declarations.rules import PLATE_LISTS, RegisteredVehicle, check
-from portal.fleet import cli as fleet_cli
-from portal.fleet.dice import _plate
-from portal.fleet.files import write
-from portal.fleet.generator import INVALID_KINDS, PLATE_KEYS, generate, invalid_records
-from portal.fleet.tables import GENERIC_PLATE_FORMATS, PLATE_FORMATS, nationalities
+from portal.declarations.rules import PLATE_LISTS, check
 from portal.wire import apply_rules
 from schemas.declarations import DeclarationFields
 from schemas.drivers import DriverFields
@@ -84,13 +84,9 @@ def problems(record: dict[str, Any], operator_country: str) -> list[str]:
         declaration = msgspec.json.decode(msgspec.json.encode(declaration_part), type=DeclarationFields, strict=True)
     except msgspec.ValidationError:
         return [*found, "decoding"]
-    driver, driver_errors = apply_rules(driver)
-    declaration, declaration_errors = apply_rules(declaration)
-    found += [error.field for error in driver_errors + declaration_errors]
+    found += [error.field for error in apply_rules(driver) + apply_rules(declaration)]
     register = {
-        plate: RegisteredVehicle(transport_type, weight)
-        for (attribute, transport_type, weight) in PLATE_LISTS.values()
-        for plate in getattr(declaration, attribute)
+        plate: listed_as for (_, attribute, listed_as) in PLATE_LISTS for plate in getattr(declaration, attribute)
     }
     errors = check(
         declaration,
@@ -299,8 +295,8 @@ def test_resident_memory_stays_flat_for_200_000_records(tmp_path: Path) -> None:
         f"""
         import resource
         from pathlib import Path
-        from portal.fleet.files import write
-        from portal.fleet.generator import generate
+        from loadtests.synthetic.files import write
+        from loadtests.synthetic.generator import generate
         write(Path({str(tmp_path / "warm.ndjson")!r}), generate(50_000, 2_000, invalid_share=0.02))
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         write(Path({str(tmp_path / "big.ndjson")!r}), generate(50_000, 200_000, invalid_share=0.02))
@@ -315,7 +311,12 @@ def test_resident_memory_stays_flat_for_200_000_records(tmp_path: Path) -> None:
 def test_the_bulk_endpoint_reads_valid_records_and_refuses_spoiled_ones() -> None:
     # The endpoint's own per-record checks (those that need no database), on the bytes it receives.
     upload = Upload(
-        operator_id=uuid.UUID(int=1), establishment_country="PL", today=today(), now=now(), submit_by_default=False
+        upload_id=uuid.UUID(int=2),
+        operator_id=uuid.UUID(int=1),
+        establishment_country="PL",
+        today=today(),
+        now=now(),
+        submit_by_default=False,
     )
     encoder = msgspec.json.Encoder()
     kinds = spoiled(1000, 0.05, 12)

@@ -15,7 +15,6 @@ ROWS = (
     "load: declarations",
     "load: time",
     "load: database size",
-    "load: declaration_events not loaded",
     "client ceiling: asyncpg SELECT 1, saturation",
     "client ceiling: GET /ping, saturation",
     "bare SELECT by plate (asyncpg), saturation",

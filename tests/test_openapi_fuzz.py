@@ -30,7 +30,7 @@ from schemathesis.python import asgi
 
 from portal.app import create_app
 from portal.settings import Settings
-from tests.conftest import new_operator
+from tests.conftest import new_operator, settings_for
 from tests.factories import Operator, declaration_body, driver_body, vehicle_body
 
 SCHEMA_PATH = "/schema/openapi.json"
@@ -53,7 +53,7 @@ FUZZ_SETTINGS = hypothesis_settings(
 
 def _operations() -> list[tuple[str, str]]:
     """Every operation of the document, read at collection time from an application never started."""
-    unstarted = create_app(Settings(database_url="postgresql://collection-only", redis_url="redis://collection-only"))
+    unstarted = create_app(settings_for("postgresql://collection-only", "redis://collection-only"))
     document = unstarted.openapi_schema.to_schema()
     return [
         (method.upper(), path) for path, item in document["paths"].items() for method in item if method in HTTP_METHODS

@@ -1,4 +1,5 @@
-"""Retention on a database of its own: whole months go when due, filing goes on meanwhile."""
+"""Retention on a database of its own: declarations go the day they are due, with their versions,
+events and the driver versions only they showed; the audit log goes a whole month at a time."""
 
 import asyncio
 import datetime
@@ -12,15 +13,18 @@ import pytest
 from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 
-from portal import cli
+from portal import cli, commands
 from portal.app import create_app
-from portal.declarations.rules import add_months
+from portal.dates import add_months
 from portal.retention import service
-from portal.settings import Settings, get_settings
-from tests.conftest import _with_database, new_authority, new_operator
+from portal.settings import Settings
+from schemas.drivers import DriverFields
+from tests.conftest import _with_database, new_authority, new_operator, settings_for
 from tests.factories import days, today
-from tests.helpers import Client, fleet
+from tests.helpers import Client
 from tests.test_roadside import filed, search
+
+DRIVER_FIELDS = {field.encode_name for field in msgspec.structs.fields(DriverFields)}
 
 
 class World(msgspec.Struct):
@@ -40,7 +44,7 @@ async def world(servers: tuple[str, str]) -> AsyncIterator[World]:
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = _with_database(servers[0], name)
     await migrate(url)
-    settings = Settings(database_url=url, redis_url=servers[1], auth_cache_seconds=0.0)
+    settings = settings_for(url, servers[1])
     db = await asyncpg.connect(url)
     async with AsyncTestClient(create_app(settings)) as client:
         yield World(url, settings, client, db)
@@ -49,9 +53,9 @@ async def world(servers: tuple[str, str]) -> AsyncIterator[World]:
     await admin.close()
 
 
-def month_after_retention(end: str, months: int) -> datetime.date:
-    """The first day on which the month of ``end`` is past ``months`` of retention."""
-    return add_months(datetime.date.fromisoformat(end).replace(day=1), months + 1)
+def due_day(end: str, months: int) -> datetime.date:
+    """The first day on which a declaration ending on ``end`` is past ``months`` of retention."""
+    return add_months(datetime.date.fromisoformat(end), months) + datetime.timedelta(days=1)
 
 
 async def count(db: asyncpg.Connection, sql: str, *args: Any) -> int:
@@ -59,80 +63,98 @@ async def count(db: asyncpg.Connection, sql: str, *args: Any) -> int:
     return value
 
 
-async def test_months_past_retention_go_whole_and_the_rest_stays(world: World) -> None:
+async def test_declarations_go_when_due_and_the_rest_stays(world: World) -> None:
     operator = await new_operator(world.db)
     inspector = await new_authority(world.db, "FR")
     soon = await filed(world.client, operator, "RT" + uuid.uuid4().hex[:6].upper(), declarationEndDate=days(20))
-    later_end = (datetime.date.fromisoformat(days(1)) + datetime.timedelta(days=170)).isoformat()
-    later = await filed(world.client, operator, "RT" + uuid.uuid4().hex[:6].upper(), declarationEndDate=later_end)
+    # A version superseded by an update, and a driver change: history that goes with it.
+    updated = await world.client.put(
+        f"/declarations/{soon['declarationId']}/submit", json={"declarationEndDate": days(21)}, headers=operator.headers
+    )
+    assert updated.status_code == 200, updated.text
+    later = await filed(world.client, operator, "RT" + uuid.uuid4().hex[:6].upper(), declarationEndDate=days(40))
     for declaration in (soon, later):
         await search(world.client, inspector, f"declarationId={declaration['declarationId']}")
+    retention = world.settings.retention
 
-    # The day the month of the first end date is 24 months behind: only the first goes.
-    day = month_after_retention(days(20), world.settings.retention_months)
-    assert datetime.date.fromisoformat(later_end) >= add_months(day.replace(day=1), -24)
-    due = await service.due(world.db, world.settings, day)
-    assert {(m.table, m.rows) for m in due if m.rows} == {("declarations", 1), ("declaration_events", 1)}
+    day_before = due_day(days(21), retention.months) - datetime.timedelta(days=1)
+    assert (await service.due(world.db, retention, day_before)).declarations == 0
+    day = due_day(days(21), retention.months)
+    assert (await service.due(world.db, retention, day)).declarations == 1
 
-    dropped = await service.apply(world.db, world.settings, day)
-    assert {m.partition for m in dropped} == {m.partition for m in due}
-    ids = [row["id"] for row in await world.db.fetch("SELECT id FROM declarations")]
-    assert [str(i) for i in ids] == [later["declarationId"]]
+    done = await service.apply(world.db, retention, day)
+    assert done.declarations == 1
+    ids = [str(row["id"]) for row in await world.db.fetch("SELECT id FROM declarations")]
+    assert ids == [later["declarationId"]]
     events = await world.db.fetch("SELECT DISTINCT declaration_id FROM declaration_events")
     assert [str(row["declaration_id"]) for row in events] == [later["declarationId"]]
     response = await world.client.get(f"/declarations/{soon['declarationId']}", headers=operator.headers)
     assert response.status_code == 404
     # The audit keeps both look-ups: its own period is longer.
     assert await count(world.db, "SELECT count(*) FROM authority_audit") == 2
-    # Months ahead of that day are ready, so filing could go on then.
+    # The audit log's months ahead of that day are ready.
     assert (
         await count(
             world.db,
-            "SELECT count(*) FROM portal_partition_months('declarations') WHERE month = $1",
-            add_months(day, 24).replace(day=1),
+            "SELECT count(*) FROM portal_partition_months('authority_audit') WHERE month = $1",
+            add_months(day, retention.months_ahead).replace(day=1),
         )
         == 1
     )
 
-    # When the audit period has passed too, the look-ups go as well.
-    audit_day = add_months(today().replace(day=1), world.settings.audit_retention_months + 1)
-    await service.apply(world.db, world.settings, audit_day)
+    # When the audit period has passed too, the look-ups go as well, a month at a time.
+    audit_day = add_months(today().replace(day=1), retention.audit_months + 1)
+    await service.apply(world.db, retention, audit_day)
     assert await count(world.db, "SELECT count(*) FROM authority_audit") == 0
     assert await count(world.db, "SELECT count(*) FROM authority_audit_hits") == 0
 
 
-async def test_filing_goes_on_while_a_month_is_dropped(world: World) -> None:
+async def test_a_driver_as_they_were_goes_with_the_last_declaration_that_showed_them(world: World) -> None:
     operator = await new_operator(world.db)
-    driver_id, plates = await fleet(world.client, operator)
-    day = month_after_retention(days(20), world.settings.retention_months)
-    # A filing transaction is open when retention starts: the concurrent detach waits for it...
+    declaration = await filed(world.client, operator, "RV" + uuid.uuid4().hex[:6].upper(), declarationEndDate=days(5))
+    driver = (await world.client.get(f"/drivers/{declaration['driverId']}", headers=operator.headers)).json()
+    moved = {key: value for key, value in driver.items() if key in DRIVER_FIELDS} | {"driverAddressCity": "Poznań"}
+    response = await world.client.put(f"/drivers/{declaration['driverId']}", json=moved, headers=operator.headers)
+    assert response.status_code == 200, response.text
+    versions = "SELECT count(*) FROM driver_versions WHERE driver_id = $1"
+    driver_id = uuid.UUID(declaration["driverId"])
+    # The declaration followed the move: its first version (in Warszawa) is kept as history.
+    assert await count(world.db, versions, driver_id) == 2
+    await service.apply(world.db, world.settings.retention, due_day(days(5), world.settings.retention.months))
+    # Only the driver as they are now is left.
+    assert await count(world.db, versions, driver_id) == 1
+
+
+async def test_filing_goes_on_while_retention_deletes(world: World) -> None:
+    operator = await new_operator(world.db)
+    await filed(world.client, operator, "RF" + uuid.uuid4().hex[:6].upper(), declarationEndDate=days(3))
+    day = due_day(days(3), world.settings.retention.months)
+    # A transaction reading declarations is open when retention starts: neither waits for the other.
     held = await asyncpg.connect(world.url)
     transaction = held.transaction()
     await transaction.start()
     await held.execute("SELECT count(*) FROM declarations")
     retention_db = await asyncpg.connect(world.url)
-    dropping = asyncio.create_task(service.apply(retention_db, world.settings, day))
-    await asyncio.sleep(0.5)
-    assert not dropping.done()
-    # ... and meanwhile other requests still file and read.
-    created = await asyncio.wait_for(filed(world.client, operator, plates[0], declarationEndDate=days(30)), timeout=5)
+    deleting = asyncio.create_task(service.apply(retention_db, world.settings.retention, day))
+    created = await asyncio.wait_for(
+        filed(world.client, operator, "RG" + uuid.uuid4().hex[:6].upper(), declarationEndDate=days(30)), timeout=5
+    )
     assert created["declarationStatus"] == "SUBMITTED"
+    done = await asyncio.wait_for(deleting, timeout=30)
+    assert done.declarations == 1
     await transaction.commit()
-    dropped = await asyncio.wait_for(dropping, timeout=30)
-    assert dropped
     await held.close()
     await retention_db.close()
-    assert driver_id
 
 
 def test_dry_run_says_what_would_go(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", world.url)
-    get_settings.cache_clear()
+    commands.settings.cache_clear()
     try:
-        day = month_after_retention(today().isoformat(), 24)
+        day = due_day(today().isoformat(), 24)
         result = CliRunner().invoke(cli.main, ["admin", "retention", "--dry-run", "--today", day.isoformat()])
     finally:
-        get_settings.cache_clear()
+        commands.settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert f"would delete declarations of {today():%Y-%m}: 0 rows" in result.output
+    assert f"would delete 0 declarations that ended before {add_months(day, -24)}" in result.output
     assert "declarations 24 months after their end date" in result.output

@@ -10,9 +10,7 @@ import asyncpg
 import pytest
 from click.testing import CliRunner
 
-from portal import cli
-from portal.operators.auth import forget_cached_keys
-from portal.settings import get_settings
+from portal import cli, commands
 from tests.conftest import new_authority, new_operator
 from tests.factories import Authority, Operator, days, declaration_body, driver_body, today, vehicle_body
 from tests.helpers import Client, created
@@ -280,7 +278,7 @@ async def test_authority_keys_are_issued_and_revoked_from_the_command_line(
     client: Client, database_url: str, inspector: Authority, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
-    get_settings.cache_clear()
+    commands.settings.cache_clear()
     try:
         # In a thread: the command runs its own event loop.
         runner = CliRunner()
@@ -300,7 +298,6 @@ async def test_authority_keys_are_issued_and_revoked_from_the_command_line(
         )
         assert revoked.exit_code == 0, revoked.output
         assert "revoked 1 key" in revoked.output
-        forget_cached_keys()  # what auth_cache_seconds passing does in every server process
         assert (await client.get(url, headers=tablet)).status_code == 401
         # The first key, of another label, still works.
         assert (await client.get(url, headers=inspector.headers)).status_code == 200
@@ -312,4 +309,4 @@ async def test_authority_keys_are_issued_and_revoked_from_the_command_line(
         assert again.exit_code != 0
         assert "no live key" in again.output
     finally:
-        get_settings.cache_clear()
+        commands.settings.cache_clear()

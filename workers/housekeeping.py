@@ -6,24 +6,28 @@ from typing import Any
 import structlog
 
 from portal import clock
-from portal.idempotency import repository
+from portal.bulk.service import sweep_interrupted
+from portal.idempotency import repository as idempotency
 from portal.retention import service as retention
 
 log = structlog.get_logger(__name__)
 
 
-async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
-    """Forget stored answers older than the retry window: a key is only for retrying one request."""
-    hours = ctx["settings"].idempotency_key_hours
-    cutoff = clock.now() - datetime.timedelta(hours=hours)
-    purged = await repository.purge(ctx["db_pool"], cutoff)
-    log.info("purged idempotency keys", count=purged, older_than_hours=hours)
-    return purged
+async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
+    """Forget stored answers older than the retry window (a key is only for retrying one request),
+    and mark INTERRUPTED the bulk uploads of a server that was killed."""
+    settings = ctx["settings"]
+    cutoff = clock.now() - datetime.timedelta(hours=settings.idempotency.key_hours)
+    purged = await idempotency.purge(ctx["db_pool"], cutoff)
+    interrupted = await sweep_interrupted(ctx["db_pool"])
+    log.info("swept", idempotency_keys=purged, uploads_interrupted=interrupted)
+    return {"idempotency_keys": purged, "uploads_interrupted": interrupted}
 
 
 async def apply_retention(ctx: dict[str, Any]) -> int:
-    """Drop the months past retention and prepare the months ahead; return the months dropped."""
+    """Delete what is past retention and prepare the audit log's months ahead; return the
+    declarations deleted."""
     async with ctx["db_pool"].acquire() as db:
-        dropped = await retention.apply(db, ctx["settings"], clock.today())
-    log.info("retention applied", months_dropped=len(dropped), rows=sum(month.rows for month in dropped))
-    return len(dropped)
+        done = await retention.apply(db, ctx["settings"].retention, clock.today())
+    log.info("retention applied", declarations=done.declarations, audit_months=len(done.audit_months))
+    return done.declarations

@@ -1,33 +1,35 @@
-"""The worker process: ``portal worker`` runs this."""
+"""The worker process: ``portal worker`` runs this, with everything from the settings it is given."""
 
 from typing import Any
 
 from portal import logs
-from portal.db import create_pool
+from portal.db import close_pool, create_pool
 from portal.settings import Settings
 from workers import queue
-from workers.housekeeping import apply_retention, purge_idempotency_keys
+from workers.housekeeping import apply_retention, sweep
 
 
 def run(settings: Settings) -> None:
-    logs.configure(settings.log_level, as_json=settings.log_json)
+    logs.configure(settings.log.level, as_json=settings.log.json)
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
-        ctx["db_pool"] = await create_pool(settings.database_url, min_size=1, max_size=4)
+        ctx["db_pool"] = await create_pool(settings.database.url, min_size=1, max_size=settings.worker.db_pool_max)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        await ctx["db_pool"].close()
+        await close_pool(ctx["db_pool"])
 
+    retention = settings.retention
     worker = queue.build_worker(
-        settings.redis_url,
+        settings.redis.url,
         jobs=[],
         periodic=[
-            queue.every_minutes(purge_idempotency_keys, 15, timeout_seconds=120),
+            queue.every_minutes(sweep, settings.worker.sweep_minutes, timeout_seconds=120),
             # At night, when filing is quiet; a detach waits for the transactions already running.
-            queue.daily(apply_retention, hour=2, minute=30, timeout_seconds=1800),
+            queue.daily(apply_retention, hour=retention.hour, minute=retention.minute, timeout_seconds=1800),
         ],
         on_startup=startup,
         on_shutdown=shutdown,
+        max_jobs=settings.worker.max_jobs,
     )
     worker.run()

@@ -57,6 +57,7 @@ def build_worker(
     periodic: Sequence[Any],
     on_startup: StartupShutdown,
     on_shutdown: StartupShutdown,
+    max_jobs: int,
 ) -> Worker:
     return Worker(
         functions=list(jobs),
@@ -69,5 +70,5 @@ def build_worker(
         job_deserializer=deserialize,
         health_check_interval=datetime.timedelta(seconds=30),
         keep_result=datetime.timedelta(seconds=60),
-        max_jobs=20,
+        max_jobs=max_jobs,
     )

@@ -67,7 +67,7 @@ def upload(bulk: BulkFiler, count: int, name: str) -> None:
         headers=bulk.headers | {"content-type": NDJSON},
         catch_response=True,
     ) as response:
-        if response.status_code != 200:
+        if response.status_code != 202:
             response.failure(f"{response.status_code}: {(response.text or '')[:300]}")
             return
         answer = response.json()

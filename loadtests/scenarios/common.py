@@ -108,6 +108,8 @@ class Fleet:
         self.submitted: collections.deque[tuple[str, datetime.date]] = collections.deque(maxlen=REMEMBERED)
         self.updated: collections.deque[str] = collections.deque(maxlen=REMEMBERED)
         self.seen: collections.deque[str] = collections.deque(maxlen=REMEMBERED)
+        # Drafts created and not yet submitted, with their start dates.
+        self.drafts: dict[str, datetime.date] = {}
 
 
 class HasFleet(Protocol):

@@ -13,8 +13,8 @@ POSTING_DAYS = 2
 WEEK = 7
 
 
-def file_and_submit(user: HasFleet) -> None:
-    """Create a draft for the next free slot and submit it."""
+def create_draft(user: HasFleet) -> str | None:
+    """Create a draft for the next free slot; return its id (None if refused)."""
     fleet = user.fleet
     slot = next(fleet.slots)
     end = slot.start + datetime.timedelta(days=min(POSTING_DAYS, fleet.window_days) - 1)
@@ -34,14 +34,33 @@ def file_and_submit(user: HasFleet) -> None:
         },
     )
     if response.status_code != 201:
-        return
-    declaration_id = response.json()["declarationId"]
+        return None
+    declaration_id: str = response.json()["declarationId"]
     fleet.seen.append(declaration_id)
+    fleet.drafts[declaration_id] = slot.start
+    return declaration_id
+
+
+def submit(user: HasFleet, declaration_id: str) -> None:
+    fleet = user.fleet
     submitted = fleet.client.post(
         f"/declarations/{declaration_id}/submit", name="/declarations/{id}/submit", headers=fleet.headers
     )
-    if submitted.status_code == 200:
-        fleet.submitted.append((declaration_id, slot.start))
+    start = fleet.drafts.pop(declaration_id, None)
+    if submitted.status_code == 200 and start is not None:
+        fleet.submitted.append((declaration_id, start))
+
+
+def file_and_submit(user: HasFleet) -> None:
+    """Create a draft for the next free slot and submit it."""
+    if (declaration_id := create_draft(user)) is not None:
+        submit(user, declaration_id)
+
+
+def create_only(user: HasFleet) -> None:
+    """Create a draft, and nothing else: the create rate alone."""
+    if create_draft(user) is not None:
+        user.fleet.drafts.clear()  # never submitted: nothing to remember
 
 
 def list_declarations(user: HasFleet) -> None:

@@ -2,16 +2,16 @@
 
 import datetime
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.params import PathParameter, QueryParameter
 
 from portal.authorities import service
-from portal.authorities.auth import AuthorityPrincipal, CurrentAuthority, authenticated_authority
-from portal.db import Db
 from portal.declarations import service as declarations
-from portal.operators.auth import CurrentOperator
+from portal.dependencies import InTransaction, OneStatement
+from portal.identity.auth import CurrentAuthority, CurrentOperator
+from portal.openapi import AUTHENTICATED, errors
 from schemas.authorities import AccessLog, AuditLog, RoadsideRecord, RoadsideSearchResult
 
 DeclarationId = Annotated[uuid.UUID, PathParameter(description="declarationId")]
@@ -22,11 +22,6 @@ Purpose = Annotated[
         max_length=500,
     ),
 ]
-
-
-def provide_authority(request: Request[Any, Any, Any], db: Db) -> AuthorityPrincipal:
-    """The authority the guard authenticated (naming ``db`` keeps litestar from a task group)."""
-    return authenticated_authority(request)
 
 
 class RoadsideController(Controller):
@@ -40,10 +35,11 @@ class RoadsideController(Controller):
         " dateOfBirth. Plates match however typed (case, spaces, hyphens); licence and document numbers"
         " ignore case and separators; last names ignore case. Results: at most 50, VALID first."
         " Every search is written to the audit log with its purpose.",
+        responses=errors(*AUTHENTICATED),
     )
     async def search_declarations(
         self,
-        db: Db,
+        db: OneStatement,
         authority: CurrentAuthority,
         purpose: Purpose,
         plate: Annotated[str | None, QueryParameter(max_length=40)] = None,
@@ -70,9 +66,10 @@ class RoadsideController(Controller):
         "/{declaration_id:uuid}",
         operation_id="ReadDeclarationForAuthority",
         summary="A declaration of your country as of now, with its version history (audited)",
+        responses=errors(*AUTHENTICATED, 404),
     )
     async def read_declaration(
-        self, db: Db, authority: CurrentAuthority, declaration_id: DeclarationId, purpose: Purpose
+        self, db: OneStatement, authority: CurrentAuthority, declaration_id: DeclarationId, purpose: Purpose
     ) -> RoadsideRecord:
         return await service.view(db, authority, declaration_id, purpose)
 
@@ -81,10 +78,14 @@ class AuditLogController(Controller):
     path = "/authority/audit-log"
     tags = ["Authorities"]
 
-    @get(operation_id="ReadAuditLog", summary="Your authority's own look-ups, newest first (reading it is not audited)")
+    @get(
+        operation_id="ReadAuditLog",
+        summary="Your authority's own look-ups, newest first (reading it is not audited)",
+        responses=errors(*AUTHENTICATED),
+    )
     async def audit_log(
         self,
-        db: Db,
+        db: OneStatement,
         authority: CurrentAuthority,
         limit: Annotated[int, QueryParameter(ge=1, le=250, description="at most this many, newest first")] = 100,
     ) -> AuditLog:
@@ -99,10 +100,11 @@ class AccessLogController(Controller):
         "/{declaration_id:uuid}/access-log",
         operation_id="DeclarationAccessLog",
         summary="Which authorities looked this declaration up, newest first",
+        responses=errors(*AUTHENTICATED, 404),
     )
     async def access_log(
         self,
-        db: Db,
+        db: InTransaction,
         operator: CurrentOperator,
         declaration_id: DeclarationId,
         limit: Annotated[int, QueryParameter(ge=1, le=250, description="at most this many, newest first")] = 100,

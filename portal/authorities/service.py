@@ -9,10 +9,14 @@ import msgspec
 
 from portal import clock, normalize
 from portal.authorities import repository
-from portal.authorities.auth import AuthorityPrincipal
 from portal.authorities.repository import VERDICTS, Look, SearchKey
-from portal.declarations.repository import declaration_wire
+from portal.db import Autocommit
+from portal.declarations import storage
+from portal.declarations.repository import driver_of, row_of
 from portal.errors import ApiError, NotFound
+from portal.identity.auth import AuthorityPrincipal
+from portal.operators.drivers.storage import StoredDriver
+from portal.refusals import Refused
 from portal.wire import query_value
 from schemas.authorities import (
     AccessLog,
@@ -24,9 +28,7 @@ from schemas.authorities import (
     RoadsideRecord,
     RoadsideSearchResult,
 )
-from schemas.errors import FieldError
 
-SEARCH_KEYS_HELP = "search by exactly one of plate, declarationId, licenceNumber, documentNumber, or lastName"
 _WILDCARDS = frozenset("*%?_")
 MIN_PURPOSE = 3
 
@@ -45,20 +47,20 @@ class SearchKeys(msgspec.Struct, frozen=True, kw_only=True):
 def _purpose(purpose: str | None) -> str:
     stated = query_value("purpose", purpose or "", normalize.text) or ""
     if len(stated) < MIN_PURPOSE:
-        raise ApiError(
-            "purpose is required: the reason or case reference of this look-up, written to the audit log",
-            [FieldError(field="purpose", message=f"give at least {MIN_PURPOSE} characters")],
-        )
+        raise ApiError.of("purpose", "purpose_required", minLength=MIN_PURPOSE)
     return stated
 
 
 def _exact(name: str, value: str, minimum: int = 2) -> str:
-    typed = query_value(name, value, normalize.text) or ""
-    if _WILDCARDS & set(typed):
-        raise ApiError(f"{name} is matched exactly: wildcards ({' '.join(sorted(_WILDCARDS))}) are not searched")
-    if sum(char.isalnum() for char in typed) < minimum:
-        raise ApiError(f"{name} needs at least {minimum} letters or digits")
-    return typed
+    def exact(typed: str) -> str:
+        typed = normalize.text(typed)
+        if _WILDCARDS & set(typed):
+            raise Refused("wildcard", wildcards=" ".join(sorted(_WILDCARDS)))
+        if sum(char.isalnum() for char in typed) < minimum:
+            raise Refused("too_few_characters", minimum=minimum)
+        return typed
+
+    return query_value(name, value, exact) or ""
 
 
 def _key(keys: SearchKeys) -> tuple[SearchKey, list[Any], dict[str, Any]]:
@@ -75,10 +77,9 @@ def _key(keys: SearchKeys) -> tuple[SearchKey, list[Any], dict[str, Any]]:
         if value is not None
     ]
     if len(given) != 1:
-        found = f"got {', '.join(given)}" if given else "got none"
-        raise ApiError(f"{SEARCH_KEYS_HELP} (with dateOfBirth): {found}")
+        raise ApiError.of("", "search_key_count", given=", ".join(given) or "none")
     if (keys.date_of_birth is not None) != (keys.last_name is not None):
-        raise ApiError("lastName and dateOfBirth go together: a name alone is not a search key")
+        raise ApiError.of("lastName" if keys.last_name else "dateOfBirth", "name_needs_birth_date")
     if keys.plate is not None:
         plate = query_value("plate", _exact("plate", keys.plate), normalize.plate) or ""
         return "plate", [plate], {"plate": plate}
@@ -98,16 +99,41 @@ def _key(keys: SearchKeys) -> tuple[SearchKey, list[Any], dict[str, Any]]:
 
 
 def _roadside(row: asyncpg.Record, today: datetime.date) -> RoadsideDeclaration:
-    wire = declaration_wire(row, today) | {
-        "verdict": VERDICTS[row["verdict"]],
-        "operatorName": row["operator_name"],
-        "operatorEstablishmentCountry": row["operator_country"],
-    }
-    return msgspec.convert(wire, RoadsideDeclaration)
+    return storage.declaration_of(
+        row_of(row),
+        driver_of(row),
+        today,
+        RoadsideDeclaration,
+        verdict=VERDICTS[row["verdict"]],
+        operator_name=row["operator_name"],
+        operator_establishment_country=row["operator_country"],
+    )
+
+
+def _versions(row: asyncpg.Record, today: datetime.date) -> list[DeclarationVersion]:
+    """Every recorded version of a declaration: superseded ones from their documents, read
+    leniently, and the current one from its row."""
+    current = row_of(row), driver_of(row)
+    versions = []
+    for recorded in row["versions"]:
+        if recorded["superseded"] is None:
+            stored, driver = current
+        else:
+            stored = storage.from_document(recorded["superseded"])
+            driver = msgspec.convert(recorded["driver"], StoredDriver, strict=False)
+        versions.append(
+            DeclarationVersion(
+                version=recorded["version"],
+                event_type=recorded["eventType"],
+                recorded_at=msgspec.convert(recorded["recordedAt"], datetime.datetime, strict=False),
+                declaration=storage.declaration_of(stored, driver, today),
+            )
+        )
+    return versions
 
 
 async def search(
-    db: asyncpg.Connection,
+    db: Autocommit,
     authority: AuthorityPrincipal,
     keys: SearchKeys,
     valid_on: datetime.date | None,
@@ -124,7 +150,7 @@ async def search(
 
 
 async def view(
-    db: asyncpg.Connection, authority: AuthorityPrincipal, declaration_id: uuid.UUID, purpose: str | None
+    db: Autocommit, authority: AuthorityPrincipal, declaration_id: uuid.UUID, purpose: str | None
 ) -> RoadsideRecord:
     """The record as of now, with its versions. Another country's record is not found (and audited)."""
     stated = _purpose(purpose)
@@ -134,9 +160,8 @@ async def view(
         db, declaration_id, Look(authority.country, today, authority.authority_id, authority.key_id, asked, stated)
     )
     if row is None:
-        raise NotFound(f"no declaration {declaration_id} posted to {authority.country}")
-    versions = msgspec.convert(row["versions"], list[DeclarationVersion])
-    return RoadsideRecord(declaration=_roadside(row, today), versions=versions)
+        raise NotFound.of("", "not_found_in_country", declarationId=str(declaration_id), country=authority.country)
+    return RoadsideRecord(declaration=_roadside(row, today), versions=_versions(row, today))
 
 
 async def access_log(db: asyncpg.Connection, declaration_id: uuid.UUID, limit: int) -> AccessLog:

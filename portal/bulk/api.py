@@ -1,6 +1,6 @@
 """``POST /declarations/bulk`` and the upload's progress and outcomes (``/bulk-uploads``)."""
 
-import datetime
+import heapq
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -11,10 +11,12 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
-from portal.bulk import repository, service
-from portal.errors import Conflict, NotFound, UnsupportedMediaType
+from portal.bulk import outcomes, repository, service
+from portal.db import connection
+from portal.errors import NotFound, UnsupportedMediaType
+from portal.identity.auth import OperatorPrincipal, authenticated_operator
 from portal.ids import new_id
-from portal.operators.auth import OperatorPrincipal, authenticated_operator
+from portal.openapi import AUTHENTICATED, errors
 from schemas.bulk import BulkResult, BulkUpload
 
 _ACCEPTED = {"application/json": "application/json", service.NDJSON: service.NDJSON, "": "application/json"}
@@ -40,10 +42,10 @@ def _upload(row: asyncpg.Record) -> BulkUpload:
 
 
 async def _read_upload(pool: asyncpg.Pool, upload_id: uuid.UUID, operator_id: uuid.UUID) -> BulkUpload:
-    async with pool.acquire() as db:
+    async with connection(pool) as db:
         row = await repository.fetch_upload(db, upload_id, operator_id)
     if row is None:
-        raise NotFound("no such upload")
+        raise NotFound.of("", "not_found", kind="upload")
     return _upload(row)
 
 
@@ -55,6 +57,10 @@ batches, each its own transaction; progress is at `GET /bulk-uploads/{uploadId}`
 (choose the id with `uploadId`, or read it from the answer). Every record's outcome, by
 position, is at `GET /bulk-uploads/{uploadId}/results`. A record that breaks a rule is reported
 and the others are filed; sending the same records again files nothing twice.
+
+The answer is 202 with the upload's state: `DONE`; `INTERRUPTED` when the client went away or
+the server stopped for a deploy (what is counted is filed: send the upload again to file the
+rest); `FAILED` when the body could not be read further (what came before is kept).
 """
 
 
@@ -64,11 +70,12 @@ class BulkController(Controller):
     @post(
         "/declarations/bulk",
         operation_id="FileDeclarationsInBulk",
-        status_code=200,
+        status_code=202,
         request_max_body_size=None,
         summary="File many declarations from one streamed upload",
         description=BULK_DESCRIPTION,
         opt={"idempotency": False},
+        responses=errors(*AUTHENTICATED, 409, 415),
     )
     async def file_in_bulk(
         self,
@@ -83,15 +90,29 @@ class BulkController(Controller):
         operator: OperatorPrincipal = authenticated_operator(request)
         media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type not in _ACCEPTED:
-            raise UnsupportedMediaType(f"the body must be application/json or {service.NDJSON}, not {media_type}")
-        pool: asyncpg.Pool = request.app.state.db_pool
+            raise UnsupportedMediaType.of(
+                "", "media_type", expected=f"application/json or {service.NDJSON}", got=media_type
+            )
+        state = request.app.state
         upload_id = upload_id or new_id()
-        if await repository.upload_exists(pool, upload_id):
-            raise Conflict("an upload with this uploadId exists already: choose another")
-        await service.file_upload(pool, operator, upload_id, request.stream(), _ACCEPTED[media_type], submit)
-        return await _read_upload(pool, upload_id, operator.operator_id)
+        await service.file_upload(
+            state.db_pool,
+            state.settings.bulk,
+            state.uploads,
+            operator,
+            upload_id,
+            request.stream(),
+            _ACCEPTED[media_type],
+            submit,
+        )
+        return await _read_upload(state.db_pool, upload_id, operator.operator_id)
 
-    @get("/bulk-uploads/{upload_id:uuid}", operation_id="GetBulkUpload", summary="Progress and counts of an upload")
+    @get(
+        "/bulk-uploads/{upload_id:uuid}",
+        operation_id="GetBulkUpload",
+        summary="Progress and counts of an upload",
+        responses=errors(*AUTHENTICATED, 404),
+    )
     async def get_upload(self, request: Request[Any, Any, Any], upload_id: FromPath[uuid.UUID]) -> BulkUpload:
         operator_id = authenticated_operator(request).operator_id
         return await _read_upload(request.app.state.db_pool, upload_id, operator_id)
@@ -101,6 +122,7 @@ class BulkController(Controller):
         operation_id="GetBulkUploadResults",
         summary="Every record's outcome, as NDJSON in upload order",
         media_type=service.NDJSON,
+        responses=errors(*AUTHENTICATED, 404),
     )
     async def get_results(self, request: Request[Any, Any, Any], upload_id: FromPath[uuid.UUID]) -> Stream:
         pool: asyncpg.Pool = request.app.state.db_pool
@@ -109,20 +131,37 @@ class BulkController(Controller):
         return Stream(_result_lines(pool, upload_id), media_type=service.NDJSON)
 
 
+async def _partition(
+    db: asyncpg.Connection, upload_id: uuid.UUID, batches: list[asyncpg.Record]
+) -> AsyncIterator[BulkResult]:
+    for batch in batches:
+        for result in outcomes.results(
+            await repository.batch_outcomes(db, upload_id, batch["partition"], batch["first_position"])
+        ):
+            yield result
+
+
 async def _result_lines(pool: asyncpg.Pool, upload_id: uuid.UUID) -> AsyncIterator[bytes]:
-    async with pool.acquire() as db, db.transaction():
-        async for row in repository.results(db, upload_id):
-            yield (
-                _encode(
-                    BulkResult(
-                        position=row["position"],
-                        client_reference=row["client_reference"],
-                        declaration_id=row["declaration_id"],
-                        errors=msgspec.convert(row["errors"] or [], list[Any]),
-                    )
-                )
-                + b"\n"
-            )
+    """Every outcome in position order: each partition's batches are in order, and the
+    partitions are merged, one batch of each in memory at a time."""
+    async with connection(pool) as db:
+        batches = await repository.batches(db, upload_id)
+        partitions = sorted({batch["partition"] for batch in batches})
+        streams = [
+            _partition(db, upload_id, [batch for batch in batches if batch["partition"] == partition])
+            for partition in partitions
+        ]
+        async for result in _merged(streams):
+            yield _encode(result) + b"\n"
 
 
-__all__ = ["BulkController", "datetime"]
+async def _merged(streams: list[AsyncIterator[BulkResult]]) -> AsyncIterator[BulkResult]:
+    heads: list[tuple[int, int, BulkResult]] = []
+    for index, stream in enumerate(streams):
+        if (first := await anext(stream, None)) is not None:
+            heapq.heappush(heads, (first.position, index, first))
+    while heads:
+        _, index, result = heapq.heappop(heads)
+        yield result
+        if (following := await anext(streams[index], None)) is not None:
+            heapq.heappush(heads, (following.position, index, following))

@@ -78,7 +78,7 @@ def bulk(file: Path, submit: bool, url: str, operator_id: str, api_key: str, out
             f"the upload failed: {answer['problem']} (send the file again: nothing is filed twice)"
         )
     response: httpx.Response = answer["response"]
-    if response.status_code != 200:
+    if response.status_code != 202:
         raise click.ClickException(f"the portal refused the upload ({response.status_code}): {response.text}")
     summary = _upload.decode(response.content)
     target = out or file.with_name(file.name + ".results.ndjson")

@@ -1,177 +1,128 @@
-"""SQL of bulk filing: a batch is copied into a staging table, then filed with a few set-based
-statements, never one round trip per record."""
+"""SQL of bulk filing: a batch is checked with a few set-based statements over arrays of its
+records and stored by COPY, never one round trip per record. Rows are those of the single API
+(``declarations.storage``), and the overlap rule is its predicate (``declarations.repository``)."""
 
 import datetime
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
-import asyncpg.cursor
 
-from portal.declarations.rules import MAX_PERIOD_DAYS
-from portal.operators.drivers.repository import FIELD_COLUMNS
-from schemas.drivers import DriverFields
+from portal.db import Transaction
+from portal.declarations import repository as declarations
+from portal.declarations.storage import COLUMNS
+from portal.operators.drivers.storage import DRIVER_COLUMNS, StoredDriver
+from portal.operators.vehicles.register import RegisteredVehicle
 
-DRIVER_COLUMNS = tuple(FIELD_COLUMNS.values())
-STAGING_COLUMNS = (
-    "position", "client_reference", "submit", "declaration_id", "driver_id",
-    *DRIVER_COLUMNS,
-    "posting_country", "start_date", "end_date", "plates_passengers", "plates_light", "plates_heavy",
-    "registration_country", "details", "driver", "document",
-)  # fmt: skip
-_DRIVER_LIST = ", ".join(DRIVER_COLUMNS)
-
-
-def _driver_columns(table: str) -> str:
-    return ", ".join(f"{table}.{column}" for column in DRIVER_COLUMNS)
-
-
-_DRIVER_TYPES = {"date_of_birth": "date", "contract_start_date": "date"}
-
-# Temporary, per connection, emptied at every commit: one batch at a time passes through it.
-CREATE_STAGING = f"""
-    CREATE TEMP TABLE IF NOT EXISTS bulk_staging (
-        position integer PRIMARY KEY,
-        client_reference text NOT NULL,
-        submit boolean NOT NULL,
-        declaration_id uuid NOT NULL,
-        driver_id uuid NOT NULL,
-        {", ".join(f"{column} {_DRIVER_TYPES.get(column, 'text')}" for column in DRIVER_COLUMNS)},
-        posting_country text NOT NULL,
-        start_date date NOT NULL,
-        end_date date NOT NULL,
-        plates_passengers text[] NOT NULL,
-        plates_light text[] NOT NULL,
-        plates_heavy text[] NOT NULL,
-        registration_country text NOT NULL,
-        details text NOT NULL,
-        driver text NOT NULL,
-        document text
-    ) ON COMMIT DELETE ROWS;
-    -- What the batch learns of each record, kept apart so that the wide rows above are
-    -- written once and never rewritten.
-    CREATE TEMP TABLE IF NOT EXISTS bulk_keys (
-        position integer PRIMARY KEY,
-        driver_id uuid,
-        filed_before uuid,
-        refused boolean NOT NULL DEFAULT false
-    ) ON COMMIT DELETE ROWS
-"""
-
-# The batch's statements probe indexes row by row (correlated subqueries, LATERAL ... LIMIT 1):
+# The batch's statements probe indexes row by row (joins on arrays the planner sizes well):
 # statistics of tables growing by millions of rows lag behind, and a plan that trusts them
 # would hash or sort a whole table for every batch instead.
 
-# Every plate of the batch with the list it stands in, its index there and what it must be.
-_PLATES = """
-    SELECT s.position, s.registration_country, t.field, p.index - 1 AS index, p.plate, t.transport_type, t.weight
-    FROM bulk_staging s
-    CROSS JOIN LATERAL (VALUES
-        (s.plates_passengers, 'declarationVehiclePlateNumber', 'CARRIAGE_OF_PASSENGERS', ''),
-        (s.plates_light, 'declarationVehiclePlateNumberLight', 'CARRIAGE_OF_GOODS', 'LIGHT'),
-        (s.plates_heavy, 'declarationVehiclePlateNumberHeavy', 'CARRIAGE_OF_GOODS', 'HEAVY')
-    ) AS t(plates, field, transport_type, weight)
-    CROSS JOIN LATERAL unnest(t.plates) WITH ORDINALITY AS p(plate, index)
-"""
+_COLUMNS = ", ".join(DRIVER_COLUMNS)
+_DATES = ("date_of_birth", "contract_start_date")
 
 
-async def prepare(db: asyncpg.Connection) -> None:
-    await db.execute(CREATE_STAGING)
+def _arrays(start: int) -> str:
+    """Parameters from ``$start`` on, one array per driver column."""
+    return ", ".join(
+        f"${i}::{'date' if column in _DATES else 'text'}[]" for i, column in enumerate(DRIVER_COLUMNS, start=start)
+    )
 
 
-async def stage(db: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
-    await db.copy_records_to_table("bulk_staging", records=rows, columns=STAGING_COLUMNS)
-    # Temporary tables are never analysed by autovacuum: without statistics the planner
-    # guesses wrong and scans whole tables instead of probing their indexes.
-    await db.execute("ANALYZE bulk_staging")
+_DETAILS = ", ".join(f"n.{column}" for column in DRIVER_COLUMNS)
+_DRIVERS = ", ".join(f"d.{column}" for column in DRIVER_COLUMNS)
 
 
-async def changed_drivers(db: asyncpg.Connection, operator_id: uuid.UUID) -> list[uuid.UUID]:
-    """Drivers of the batch that exist already with other details: their declarations follow."""
-    rows = await db.fetch(
+async def lock_partition(db: Transaction, operator_id: uuid.UUID, partition: int) -> None:
+    """The operator's filing lock of this partition, alone (see declarations.repository.filing_lock)."""
+    await db.execute(declarations.filing_lock("$1::uuid", partition=partition), operator_id)
+
+
+async def match_drivers(
+    db: Transaction, operator_id: uuid.UUID, licences: list[str], births: list[datetime.date]
+) -> list[asyncpg.Record]:
+    """The operator's drivers with these (licence, date of birth): id, version, then details."""
+    rows: list[asyncpg.Record] = await db.fetch(
         f"""
-        SELECT DISTINCT d.id FROM bulk_staging s
-        CROSS JOIN LATERAL (
-            SELECT * FROM drivers d WHERE d.operator_id = $1 AND d.license_number = s.license_number
-                                      AND d.date_of_birth = s.date_of_birth
-            LIMIT 1
-        ) AS d
-        WHERE ({_driver_columns("d")}) IS DISTINCT FROM ({_driver_columns("s")})
-        ORDER BY d.id
+        SELECT d.id, d.version, {_DRIVERS} FROM unnest($2::text[], $3::date[]) AS k(licence, born)
+        JOIN drivers d ON d.operator_id = $1 AND d.license_number = k.licence AND d.date_of_birth = k.born
         """,
         operator_id,
+        licences,
+        births,
+    )
+    return rows
+
+
+def _driver_arrays(drivers: list[StoredDriver]) -> list[list[Any]]:
+    return [[getattr(driver, column) for driver in drivers] for column in DRIVER_COLUMNS]
+
+
+async def insert_drivers(
+    db: Transaction, operator_id: uuid.UUID, ids: list[uuid.UUID], drivers: list[StoredDriver], now: datetime.datetime
+) -> list[uuid.UUID]:
+    """New drivers with their first version; return the ids inserted (a driver someone else
+    created meanwhile is not: match it again)."""
+    rows = await db.fetch(
+        f"""
+        WITH new AS (
+            SELECT * FROM unnest($2::uuid[], {_arrays(4)}) AS n(id, {_COLUMNS})
+        ), inserted AS (
+            INSERT INTO drivers (id, operator_id, updated_at, version, {_COLUMNS})
+            SELECT n.id, $1, $3, 1, {_DETAILS} FROM new n
+            ON CONFLICT ON CONSTRAINT drivers_identity DO NOTHING
+            RETURNING id
+        ), versions AS (
+            INSERT INTO driver_versions (driver_id, version, {_COLUMNS})
+            SELECT n.id, 1, {_DETAILS} FROM new n JOIN inserted USING (id)
+        )
+        SELECT id FROM inserted
+        """,
+        operator_id,
+        ids,
+        now,
+        *_driver_arrays(drivers),
     )
     return [row["id"] for row in rows]
 
 
-async def staged_driver(db: asyncpg.Connection, driver_id: uuid.UUID) -> DriverFields:
-    """The details the batch gives an existing driver (its last record of them)."""
-    row = await db.fetchrow(
+async def change_drivers(
+    db: Transaction, ids: list[uuid.UUID], drivers: list[StoredDriver], now: datetime.datetime
+) -> list[asyncpg.Record]:
+    """New details for existing drivers, each a new version; return (id, version) of each."""
+    rows: list[asyncpg.Record] = await db.fetch(
         f"""
-        SELECT {_driver_columns("s")} FROM bulk_staging s
-        JOIN drivers d ON d.license_number = s.license_number AND d.date_of_birth = s.date_of_birth
-        WHERE d.id = $1 ORDER BY s.position DESC LIMIT 1
+        WITH new AS (
+            SELECT * FROM unnest($1::uuid[], {_arrays(3)}) AS n(id, {_COLUMNS})
+        ), changed AS (
+            UPDATE drivers d SET ({_COLUMNS}) = ({_DETAILS}), version = d.version + 1, updated_at = $2
+            FROM new n WHERE d.id = n.id
+            RETURNING d.id, d.version
+        ), versions AS (
+            INSERT INTO driver_versions (driver_id, version, {_COLUMNS})
+            SELECT c.id, c.version, {_DETAILS} FROM new n JOIN changed c USING (id)
+        )
+        SELECT id, version FROM changed
         """,
-        driver_id,
+        ids,
+        now,
+        *_driver_arrays(drivers),
     )
-    assert row is not None  # only drivers the batch names are asked for
-    return DriverFields(**{name: row[column] for name, column in FIELD_COLUMNS.items()})
+    return rows
 
 
-async def file_drivers(db: asyncpg.Connection, operator_id: uuid.UUID, changed: bool) -> None:
-    """Match the batch's drivers, create the new ones and update the changed ones (a driver's
-    last record in the batch wins). A renewal wave names drivers that exist unchanged: for them
-    this is two index probes per record and no write."""
-    match_driver = """(SELECT d.id FROM drivers d WHERE d.operator_id = $1 AND d.license_number = s.license_number
-                                                   AND d.date_of_birth = s.date_of_birth)"""
-    await db.execute(
-        f"""
-        INSERT INTO bulk_keys (position, driver_id, filed_before)
-        SELECT s.position, {match_driver},
-            (SELECT r.declaration_id FROM declaration_references r
-             WHERE r.operator_id = $1 AND r.client_reference = s.client_reference)
-        FROM bulk_staging s
-        """,
+async def filed_before(db: Transaction, operator_id: uuid.UUID, references: list[str]) -> dict[str, uuid.UUID]:
+    """The operator's declarations filed before under these references."""
+    rows = await db.fetch(
+        "SELECT client_reference, id FROM declarations WHERE operator_id = $1 AND client_reference = ANY($2::text[])",
         operator_id,
+        references,
     )
-    await db.execute(
-        f"""
-        INSERT INTO drivers (id, operator_id, updated_at, {_DRIVER_LIST})
-        SELECT DISTINCT ON (s.license_number, s.date_of_birth) s.driver_id, $1, now(), {_driver_columns("s")}
-        FROM bulk_staging s JOIN bulk_keys k USING (position) WHERE k.driver_id IS NULL
-        ORDER BY s.license_number, s.date_of_birth, s.position DESC
-        ON CONFLICT ON CONSTRAINT drivers_identity DO NOTHING
-        """,
-        operator_id,
-    )
-    if changed:
-        await _update_changed_drivers(db)
-    await db.execute(
-        f"""
-        UPDATE bulk_keys k SET driver_id = {match_driver}
-        FROM bulk_staging s WHERE s.position = k.position AND k.driver_id IS NULL
-        """,
-        operator_id,
-    )
+    return {row["client_reference"]: row["id"] for row in rows}
 
 
-async def _update_changed_drivers(db: asyncpg.Connection) -> None:
-    await db.execute(
-        f"""
-        UPDATE drivers d SET ({_DRIVER_LIST}) = ({_driver_columns("s")}), updated_at = now()
-        FROM (
-            SELECT DISTINCT ON (k.driver_id) k.driver_id AS id, {_driver_columns("s")}
-            FROM bulk_staging s JOIN bulk_keys k USING (position) WHERE k.driver_id IS NOT NULL
-            ORDER BY k.driver_id, s.position DESC
-        ) AS s
-        WHERE d.id = s.id AND ({_driver_columns("d")}) IS DISTINCT FROM ({_driver_columns("s")})
-        """
-    )
-
-
-async def add_plates(
-    db: asyncpg.Connection, operator_id: uuid.UUID, plates: list[tuple[str, str, str, str]]
-) -> list[str]:
+async def add_plates(db: Transaction, operator_id: uuid.UUID, plates: list[tuple[str, str, str, str]]) -> list[str]:
     """Register the batch's new plates; return those someone else registered first."""
     if not plates:
         return []
@@ -194,184 +145,145 @@ async def add_plates(
     return sorted(set(numbers) - {row["plate_number"] for row in inserted})
 
 
-async def plates_registered_otherwise(
-    db: asyncpg.Connection, operator_id: uuid.UUID, plates: list[str]
-) -> list[asyncpg.Record]:
-    """Among ``plates``, each use in the batch that the register now says is of another kind."""
-    if not plates:
-        return []
-    rows: list[asyncpg.Record] = await db.fetch(
-        f"""
-        SELECT plates.position, plates.field, plates.index, plates.plate, v.transport_type, v.vehicle_weight
-        FROM ({_PLATES}) AS plates
-        CROSS JOIN LATERAL (
-            SELECT * FROM vehicles v WHERE v.operator_id = $1 AND v.plate_number = plates.plate LIMIT 1
-        ) AS v
-        WHERE plates.plate = ANY($2::text[])
-          AND (v.transport_type, v.vehicle_weight) <> (plates.transport_type, plates.weight)
-        """,
+async def register_entries(db: Transaction, operator_id: uuid.UUID, plates: list[str]) -> dict[str, RegisteredVehicle]:
+    rows = await db.fetch(
+        "SELECT plate_number, transport_type, vehicle_weight FROM vehicles"
+        " WHERE operator_id = $1 AND plate_number = ANY($2::text[])",
         operator_id,
         plates,
     )
-    return rows
+    return {row["plate_number"]: RegisteredVehicle(row["transport_type"], row["vehicle_weight"]) for row in rows}
 
 
-async def repeated_references(db: asyncpg.Connection) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await db.fetch(
-        """
-        SELECT position, first FROM (
-            SELECT position, min(position) OVER (PARTITION BY client_reference) AS first FROM bulk_staging
-        ) AS s WHERE position <> first
-        """
-    )
-    return rows
-
-
-async def refuse(db: asyncpg.Connection, positions: list[int]) -> None:
-    await db.execute("UPDATE bulk_keys SET refused = true WHERE position = ANY($1::integer[])", positions)
-
-
-async def overlaps(db: asyncpg.Connection) -> list[asyncpg.Record]:
-    """Records to submit that overlap a submitted declaration (``declaration_id``) or an earlier
-    record of the batch (``earlier``), for the same driver and host country.
-
-    Records filed before (sent again) are left out: they are answered, not filed.
-    """
+async def overlaps(
+    db: Transaction,
+    positions: list[int],
+    driver_ids: list[uuid.UUID],
+    countries: list[str],
+    starts: list[datetime.date],
+    ends: list[datetime.date],
+) -> list[asyncpg.Record]:
+    """Among the batch's records to submit (in position order), those that overlap a submitted
+    declaration (``declaration_id``) or an earlier one of them (``earlier``): the overlap rule."""
     rows: list[asyncpg.Record] = await db.fetch(
         f"""
-        WITH candidates AS MATERIALIZED (
-            SELECT s.position, k.driver_id, s.posting_country, s.start_date, s.end_date
-            FROM bulk_staging s JOIN bulk_keys k USING (position)
-            WHERE s.submit AND NOT k.refused AND k.filed_before IS NULL
+        WITH c AS MATERIALIZED (
+            SELECT *, 'SUBMITTED' AS status
+            FROM unnest($1::integer[], $2::uuid[], $3::text[], $4::date[], $5::date[])
+                AS c(position, driver_id, posting_country, start_date, end_date)
         )
-        SELECT s.position, d.id AS declaration_id, NULL::integer AS earlier
-        FROM candidates s
-        CROSS JOIN LATERAL (
-            SELECT d.id FROM declarations d
-            WHERE d.driver_id = s.driver_id AND d.posting_country = s.posting_country AND d.status = 'SUBMITTED'
-              AND d.start_date <= s.end_date AND d.end_date >= s.start_date
-              -- Implied by the six-month limit; it lets PostgreSQL skip the months that cannot overlap.
-              AND d.end_date <= s.end_date + {MAX_PERIOD_DAYS}
-            LIMIT 1
+        SELECT c.position, d.id AS declaration_id, NULL::integer AS earlier
+        FROM c CROSS JOIN LATERAL (
+            SELECT d.id FROM declarations d WHERE {declarations.overlap("d", "c")} LIMIT 1
         ) AS d
         UNION ALL
-        SELECT a.position, NULL, min(b.position)
-        FROM candidates a
-        JOIN candidates b ON b.driver_id = a.driver_id AND b.posting_country = a.posting_country
-             AND b.position < a.position AND b.start_date <= a.end_date AND b.end_date >= a.start_date
-        GROUP BY a.position
-        """
-    )
-    return rows
-
-
-async def file_declarations(
-    db: asyncpg.Connection, operator_id: uuid.UUID, now: datetime.datetime
-) -> list[asyncpg.Record]:
-    """Insert the batch's declarations that passed, and the event of each submitted one.
-
-    Return each record that was not refused with its declaration's id: new, or filed before.
-    """
-    rows: list[asyncpg.Record] = await db.fetch(
-        """
-        WITH inserted AS (
-            INSERT INTO declarations (id, operator_id, driver_id, status, version, posting_country, start_date,
-                end_date, plates_passengers, plates_light, plates_heavy, details, driver, email_status,
-                submitted_at, updated_at, client_reference)
-            SELECT s.declaration_id, $1, k.driver_id, CASE WHEN s.submit THEN 'SUBMITTED' ELSE 'DRAFT' END, 1,
-                s.posting_country, s.start_date, s.end_date, s.plates_passengers, s.plates_light, s.plates_heavy,
-                s.details::jsonb, s.driver::jsonb, 'NOT_SENT', CASE WHEN s.submit THEN $2::timestamptz END, $2,
-                s.client_reference
-            FROM bulk_staging s JOIN bulk_keys k USING (position)
-            WHERE NOT k.refused AND k.filed_before IS NULL
-            RETURNING id
-        ), references_kept AS (
-            INSERT INTO declaration_references (operator_id, client_reference, declaration_id, end_date)
-            SELECT $1, s.client_reference, s.declaration_id, s.end_date
-            FROM bulk_staging s JOIN inserted i ON i.id = s.declaration_id
-        ), events AS (
-            INSERT INTO declaration_events (declaration_id, version, event_type, posting_country, end_date,
-                                            payload)
-            SELECT s.declaration_id, 1, 'SUBMITTED', s.posting_country, s.end_date,
-                   s.document::jsonb || jsonb_build_object('driverId', k.driver_id)
-            FROM bulk_staging s JOIN inserted i ON i.id = s.declaration_id JOIN bulk_keys k USING (position)
-            WHERE s.submit
-        )
-        SELECT s.position, coalesce(k.filed_before, i.id) AS id, i.id IS NOT NULL AND s.submit AS submitted
-        FROM bulk_staging s JOIN bulk_keys k USING (position) LEFT JOIN inserted i ON i.id = s.declaration_id
-        WHERE NOT k.refused
+        SELECT c.position, NULL, min(b.position)
+        FROM c JOIN c AS b ON {declarations.overlap("b", "c")} AND b.position < c.position
+        GROUP BY c.position
         """,
-        operator_id,
-        now,
+        positions,
+        driver_ids,
+        countries,
+        starts,
+        ends,
     )
     return rows
 
 
-async def create_upload(
-    db: asyncpg.Connection | asyncpg.Pool, upload_id: uuid.UUID, operator_id: uuid.UUID, submit: bool
-) -> None:
-    await db.execute(
-        "INSERT INTO bulk_uploads (id, operator_id, state, submit) VALUES ($1, $2, 'RUNNING', $3)",
+async def copy_declarations(db: Transaction, rows: Iterable[tuple[Any, ...]]) -> None:
+    await db.copy_records_to_table("declarations", records=rows, columns=COLUMNS)
+
+
+EVENT_COLUMNS = ("declaration_id", "version", "event_type", "recorded_at")
+
+
+async def copy_events(db: Transaction, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Events as (declaration id, version, event type, time)."""
+    await db.copy_records_to_table("declaration_events", records=rows, columns=EVENT_COLUMNS)
+
+
+# Uploads and their outcomes.
+
+
+async def claim_upload(db: asyncpg.Connection, upload_id: uuid.UUID, operator_id: uuid.UUID, submit: bool) -> bool:
+    """Start an upload under ``upload_id``; False when the id is taken (by anyone)."""
+    claimed = await db.fetchval(
+        "INSERT INTO bulk_uploads (id, operator_id, state, submit) VALUES ($1, $2, 'RUNNING', $3)"
+        " ON CONFLICT (id) DO NOTHING RETURNING true",
         upload_id,
         operator_id,
         submit,
     )
+    return bool(claimed)
 
 
-async def save_results(
-    db: asyncpg.Connection,
+async def save_batch(
+    db: Transaction,
     upload_id: uuid.UUID,
-    results: list[tuple[int, str | None, uuid.UUID | None, str | None]],
+    partition: int,
+    first_position: int,
+    records: int,
+    outcomes: bytes,
+    counts: tuple[int, int, int, int],
 ) -> None:
-    """Store each record's outcome: (position, clientReference, declaration id, errors as JSON)."""
-    positions, references, ids, errors = zip(*results, strict=True) if results else ((), (), (), ())
+    """A batch's outcomes, and the upload's counts grown by it (received, accepted, rejected,
+    submitted), in the batch's transaction: the counts never run ahead of what is filed."""
     await db.execute(
         """
-        INSERT INTO bulk_upload_results (upload_id, position, client_reference, declaration_id, errors)
-        SELECT $1, r.position, r.client_reference, r.declaration_id, r.errors::jsonb
-        FROM unnest($2::integer[], $3::text[], $4::uuid[], $5::text[]) AS r(position, client_reference, declaration_id,
-                                                                           errors)
-        ON CONFLICT (upload_id, position) DO NOTHING
-        """,
-        upload_id,
-        list(positions),
-        list(references),
-        list(ids),
-        list(errors),
-    )
-
-
-async def count_progress(
-    db: asyncpg.Connection | asyncpg.Pool,
-    upload_id: uuid.UUID,
-    received: int,
-    accepted: int,
-    rejected: int,
-    submitted: int,
-    *,
-    state: str = "RUNNING",
-    message: str = "",
-) -> None:
-    """Record the counts; partitions report concurrently, so counts only ever grow."""
-    await db.execute(
-        """
-        UPDATE bulk_uploads SET received = greatest(received, $2), accepted = greatest(accepted, $3),
-            rejected = greatest(rejected, $4), submitted = greatest(submitted, $5), updated_at = now(),
-            state = $6, message = $7, finished_at = CASE WHEN $6 = 'RUNNING' THEN NULL ELSE now() END
+        WITH batch AS (
+            INSERT INTO bulk_upload_batches (upload_id, partition, first_position, records, outcomes)
+            VALUES ($1, $2, $3, $4, $5)
+        )
+        UPDATE bulk_uploads SET received = received + $6, accepted = accepted + $7, rejected = rejected + $8,
+            submitted = submitted + $9, updated_at = now()
         WHERE id = $1
         """,
         upload_id,
-        received,
-        accepted,
-        rejected,
-        submitted,
+        partition,
+        first_position,
+        records,
+        outcomes,
+        *counts,
+    )
+
+
+async def finish_upload(db: asyncpg.Connection | asyncpg.Pool, upload_id: uuid.UUID, state: str, message: str) -> None:
+    await db.execute(
+        "UPDATE bulk_uploads SET state = $2, message = $3, updated_at = now(), finished_at = now()"
+        " WHERE id = $1 AND state = 'RUNNING'",
+        upload_id,
         state,
         message,
     )
 
 
-async def upload_exists(db: asyncpg.Connection | asyncpg.Pool, upload_id: uuid.UUID) -> bool:
-    return bool(await db.fetchval("SELECT true FROM bulk_uploads WHERE id = $1", upload_id))
+# A RUNNING upload holds this lock (with the upload) on a connection of its filing: a process
+# that dies lets go of it, and the sweep finds the upload unowned.
+UPLOAD_LOCK = 0x75706C
+
+
+async def hold_upload(db: asyncpg.Connection, upload_id: uuid.UUID) -> None:
+    await db.execute("SELECT pg_advisory_lock_shared($1, hashtext($2::uuid::text))", UPLOAD_LOCK, upload_id)
+
+
+async def release_upload(db: asyncpg.Connection, upload_id: uuid.UUID) -> None:
+    await db.execute("SELECT pg_advisory_unlock_shared($1, hashtext($2::uuid::text))", UPLOAD_LOCK, upload_id)
+
+
+async def interrupt_unowned(db: asyncpg.Connection | asyncpg.Pool, older_than: datetime.datetime, message: str) -> int:
+    """Mark INTERRUPTED each RUNNING upload that no process holds any more (its server was
+    killed), with its counts as committed; return how many."""
+    status: str = await db.execute(
+        """
+        UPDATE bulk_uploads SET state = 'INTERRUPTED', message = $2, finished_at = now(), updated_at = now()
+        WHERE state = 'RUNNING' AND updated_at < $1
+          AND pg_try_advisory_xact_lock($3, hashtext(id::text))
+        """,
+        older_than,
+        message,
+        UPLOAD_LOCK,
+    )
+    return int(status.split()[-1])
 
 
 async def fetch_upload(db: asyncpg.Connection, upload_id: uuid.UUID, operator_id: uuid.UUID) -> asyncpg.Record | None:
@@ -381,11 +293,21 @@ async def fetch_upload(db: asyncpg.Connection, upload_id: uuid.UUID, operator_id
     return row
 
 
-def results(db: asyncpg.Connection, upload_id: uuid.UUID) -> asyncpg.cursor.CursorFactory:
-    """Outcomes in upload order, read through a cursor (inside a transaction) so memory stays flat."""
-    return db.cursor(
-        "SELECT position, client_reference, declaration_id, errors FROM bulk_upload_results"
-        " WHERE upload_id = $1 ORDER BY position",
+async def batches(db: asyncpg.Connection, upload_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The upload's batches (partition, first position), each partition's in upload order."""
+    rows: list[asyncpg.Record] = await db.fetch(
+        "SELECT partition, first_position FROM bulk_upload_batches WHERE upload_id = $1"
+        " ORDER BY partition, first_position",
         upload_id,
-        prefetch=2000,
     )
+    return rows
+
+
+async def batch_outcomes(db: asyncpg.Connection, upload_id: uuid.UUID, partition: int, first_position: int) -> bytes:
+    outcomes: bytes = await db.fetchval(
+        "SELECT outcomes FROM bulk_upload_batches WHERE upload_id = $1 AND partition = $2 AND first_position = $3",
+        upload_id,
+        partition,
+        first_position,
+    )
+    return outcomes

@@ -1,15 +1,16 @@
 """Filing an upload: records are read and checked while earlier batches are written.
 
-Each batch is its own transaction: when it commits, its records are filed and their outcomes
-stored, so a client that disconnects half-way loses nothing the portal had acknowledged in its
-progress counts. Memory holds two batches at most, whatever the size of the upload.
+Each batch is its own transaction: when it commits, its records are filed, their outcomes and
+the upload's counts stored, so a client or a server that goes away half-way loses nothing the
+portal had counted. Memory holds a few batches at most, whatever the size of the upload.
 """
 
 import asyncio
+import contextlib
+import datetime
 import uuid
 import zlib
-from collections.abc import AsyncIterator
-from typing import cast
+from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import msgspec
@@ -17,21 +18,24 @@ import structlog
 from litestar.exceptions import HTTPException
 
 from portal import clock
-from portal.bulk import reader, repository, validate
-from portal.declarations import lifecycle
-from portal.declarations import repository as declarations
-from portal.operators.auth import OperatorPrincipal
+from portal.bulk import outcomes, reader, repository, validate
+from portal.bulk.outcomes import Outcome
+from portal.bulk.validate import Filing, Refusal
+from portal.db import Transaction, connection, transaction
+from portal.declarations import driver_change, rules
+from portal.errors import Conflict
+from portal.identity.auth import OperatorPrincipal
+from portal.ids import new_id
+from portal.operators.drivers.storage import StoredDriver
 from portal.operators.vehicles import repository as vehicles
-from schemas.bulk import BulkRecord
+from portal.refusals import refusal
+from portal.settings import Bulk
 from schemas.errors import FieldError
 
 log = structlog.get_logger(__name__)
 
-BATCH_SIZE = 5000
 YIELD_EVERY = 250
 NDJSON = "application/x-ndjson"
-
-_errors_json = msgspec.json.Encoder()
 
 
 class _Reference(msgspec.Struct):
@@ -43,24 +47,41 @@ class _Reference(msgspec.Struct):
 _reference = msgspec.json.Decoder(_Reference)
 
 
-class Refusal(msgspec.Struct, frozen=True):
-    position: int
-    client_reference: str | None
-    errors: list[FieldError]
-
-
 class Batch(msgspec.Struct):
-    rows: list[tuple[object, ...]] = msgspec.field(default_factory=list)
+    partition: int
+    filings: list[Filing] = msgspec.field(default_factory=list)
     refusals: list[Refusal] = msgspec.field(default_factory=list)
-    # Plates the batch's records add to the register: (plate, country, transport type, weight).
-    new_plates: list[tuple[str, str, str, str]] = msgspec.field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.filings) + len(self.refusals)
 
 
-class Progress(msgspec.Struct):
-    received: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    submitted: int = 0
+class Uploads:
+    """The uploads this server process is filing, so that a server stopping for a deploy lets
+    each finish the batch in hand and end INTERRUPTED, instead of being killed mid-batch."""
+
+    def __init__(self) -> None:
+        self.stopping = asyncio.Event()
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        self._running += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._running -= 1
+            if not self._running:
+                self._idle.set()
+
+    async def stop(self, seconds: float) -> None:
+        """Ask every upload to stop reading, and wait at most ``seconds`` for them to end."""
+        self.stopping.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), seconds)
 
 
 def _reference_of(raw: bytes) -> str | None:
@@ -80,13 +101,17 @@ async def _records(chunks: AsyncIterator[bytes], media_type: str) -> AsyncIterat
             yield raw
 
 
-def partition_of(record: BulkRecord | None, partitions: int) -> int:
+def partition_of(license_number: str, born: datetime.date, partitions: int) -> int:
     """Which consumer files a record: all records of a driver go to the same one, so that the
     partitions never share a driver and their overlap checks cannot miss each other."""
-    if record is None:
-        return 0
-    key = f"{record.driver_license_number}|{record.driver_date_of_birth.isoformat()}".encode()
-    return zlib.crc32(key) % partitions
+    return zlib.crc32(f"{license_number}|{born.isoformat()}".encode()) % partitions
+
+
+class Reading(msgspec.Struct):
+    """Why the reading ended early ("" when it did not), and whether that interrupts the upload."""
+
+    reason: str = ""
+    interrupted: bool = False
 
 
 async def _read(
@@ -95,209 +120,286 @@ async def _read(
     upload: validate.Upload,
     register: validate.Register,
     queues: "list[asyncio.Queue[Batch | None]]",
-) -> str:
+    batch_size: int,
+    stopping: asyncio.Event,
+) -> Reading:
     """Producer: split and check records, and hand over batches of them, one queue a partition.
 
-    Return why the upload stopped early ("" when it did not): an unreadable rest or a client
-    gone ends the reading, but the records read before are filed all the same.
+    An unreadable rest, a client gone or the server stopping ends the reading; the records read
+    before are filed all the same.
     """
-    stopped = ""
-    batches = [Batch() for _ in queues]
+    batches = [Batch(partition) for partition in range(len(queues))]
     position = 0
+    reading = Reading()
     try:
         async for raw in _records(chunks, media_type):
             if isinstance(raw, reader.TooLarge):
-                partition = 0
-                batch = batches[partition]
-                message = f"the record has {raw.size} bytes, more than {reader.MAX_RECORD_BYTES}"
-                batch.refusals.append(Refusal(position, None, [FieldError(field="", message=message)]))
+                batch = batches[0]
+                errors = [refusal("", "record_too_large", size=raw.size, maxBytes=reader.MAX_RECORD_BYTES)]
+                batch.refusals.append(Refusal(position, None, errors))
             else:
                 record, errors = validate.check(raw, upload, register)
-                partition = partition_of(record, len(queues))
-                batch = batches[partition]
                 if record is None or errors:
+                    batch = batches[0]
                     reference = record.client_reference if record else _reference_of(raw)
                     batch.refusals.append(Refusal(position, reference, errors))
                 else:
-                    batch.rows.append(validate.staging_row(position, record, upload))
-                    batch.new_plates += register.admit(record, upload.establishment_country)
+                    partition = partition_of(record.driver_license_number, record.driver_date_of_birth, len(queues))
+                    batch = batches[partition]
+                    batch.filings.append(validate.filing(position, record, upload, register))
             position += 1
+            if len(batch) >= batch_size:
+                await queues[batch.partition].put(batch)
+                batches[batch.partition] = Batch(batch.partition)
             if position % YIELD_EVERY == 0:
                 # Checking is CPU work: let the other requests this process serves have their turn.
                 await asyncio.sleep(0)
-            if len(batch.rows) + len(batch.refusals) >= BATCH_SIZE:
-                await queues[partition].put(batch)
-                batches[partition] = Batch()
+                if stopping.is_set():
+                    reading = Reading("the server stopped", interrupted=True)
+                    break
     except reader.Unreadable as problem:
-        stopped = str(problem)
+        reading = Reading(str(problem))
     except HTTPException:
-        stopped = "the client disconnected"  # litestar's word for a client gone mid-body
+        reading = Reading("the client disconnected", interrupted=True)  # litestar's word for a client gone
     for queue, batch in zip(queues, batches, strict=True):
-        if batch.rows or batch.refusals:
+        if len(batch):
             await queue.put(batch)
         await queue.put(None)
-    return stopped
+    return reading
 
 
-async def _database_refusals(
-    db: asyncpg.Connection, operator_id: uuid.UUID, new_plates: list[tuple[str, str, str, str]]
-) -> dict[int, list[FieldError]]:
-    """What the batch breaks of the rules that need the database, by record position.
+class Counts(msgspec.Struct):
+    received: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    submitted: int = 0
 
-    The register was checked in Python against the upload's copy of it; only new plates that
-    someone registered otherwise meanwhile (through the single API) are looked at again here.
-    """
-    taken = await repository.add_plates(db, operator_id, new_plates)
-    found: dict[int, list[FieldError]] = {}
-    for row in await repository.plates_registered_otherwise(db, operator_id, taken):
-        registered = " ".join(filter(None, (row["transport_type"], row["vehicle_weight"])))
-        found.setdefault(row["position"], []).append(
-            FieldError(
-                field=f"{row['field']}[{row['index']}]",
-                message=f"{row['plate']} is registered as {registered}, not for this list",
+
+async def _drivers(db: Transaction, upload: validate.Upload, filings: list[Filing]) -> None:
+    """Match each record's driver on licence number and date of birth, create the new ones and
+    give the changed ones a new version (a driver's last record in the batch wins), whose
+    declarations follow; fill in each declaration's driver."""
+    stated: dict[tuple[str, datetime.date], StoredDriver] = {}
+    for filing in filings:
+        stated[(filing.driver.license_number, filing.driver.date_of_birth)] = filing.driver
+    known: dict[tuple[str, datetime.date], tuple[uuid.UUID, int]] = {}
+    changed: list[tuple[uuid.UUID, StoredDriver]] = []
+    # Twice at most: a driver someone else created meanwhile is matched the second time.
+    for _ in range(2):
+        unknown = [key for key in stated if key not in known]
+        rows = await repository.match_drivers(
+            db, upload.operator_id, [licence for licence, _ in unknown], [born for _, born in unknown]
+        )
+        for row in rows:
+            key = (row["license_number"], row["date_of_birth"])
+            known[key] = (row["id"], row["version"])
+            if StoredDriver(*row[2:]) != stated[key]:
+                changed.append((row["id"], stated[key]))
+        new = {key: new_id() for key in stated if key not in known}
+        if not new:
+            break
+        inserted = set(
+            await repository.insert_drivers(
+                db, upload.operator_id, list(new.values()), [stated[key] for key in new], upload.now
             )
         )
-    for row in await repository.repeated_references(db):
-        found.setdefault(row["position"], []).append(
-            FieldError(field="clientReference", message=f"repeats the reference of record {row['first']}")
+        known.update({key: (driver_id, 1) for key, driver_id in new.items() if driver_id in inserted})
+        if len(inserted) == len(new):
+            break
+    if changed:
+        rows = await repository.change_drivers(
+            db, [driver_id for driver_id, _ in changed], [details for _, details in changed], upload.now
         )
-    await repository.refuse(db, list(found))
-    for row in await repository.overlaps(db):
-        other = (
-            f"declaration {row['declaration_id']} is SUBMITTED"
-            if row["declaration_id"]
-            else f"record {row['earlier']} of this upload is submitted"
-        )
-        found.setdefault(row["position"], []).append(
-            FieldError(field="", message=f"{other} for the same driver and host country and its period overlaps")
-        )
-    await repository.refuse(db, list(found))
-    return found
+        version = {row["id"]: row["version"] for row in rows}
+        known = {key: (driver_id, version.get(driver_id, was)) for key, (driver_id, was) in known.items()}
+        await driver_change.follow(db, list(version))
+    for filing in filings:
+        declaration = filing.declaration
+        declaration.driver_id, declaration.driver_version = known[
+            (filing.driver.license_number, filing.driver.date_of_birth)
+        ]
 
 
-async def _file(
-    db: asyncpg.Connection,
-    upload_id: uuid.UUID,
-    upload: validate.Upload,
-    batch: Batch,
-    progress: Progress,
-    partition: int,
-) -> None:
-    """File one batch in one transaction, with its outcomes; then count it as done."""
-    operator_id = upload.operator_id
-    # Staging rows start with (position, clientReference): see repository.STAGING_COLUMNS.
-    references: dict[int, str | None] = {cast(int, row[0]): cast(str, row[1]) for row in batch.rows}
-    async with db.transaction():
-        if batch.rows:
-            # Alone among the operator's filings while the batch checks overlaps and files.
-            await declarations.lock_filing(db, operator_id, partition=partition)
-            await repository.stage(db, batch.rows)
-            changed = await repository.changed_drivers(db, operator_id)
-            if changed:
-                await _follow_changed_drivers(db, upload, changed)
-            await repository.file_drivers(db, operator_id, changed=bool(changed))
-            refused = await _database_refusals(db, operator_id, batch.new_plates)
-            filed = [
-                (row["position"], row["id"], row["submitted"])
-                for row in await repository.file_declarations(db, operator_id, upload.now)
-            ]
+def _repeated_references(filings: list[Filing]) -> dict[int, list[FieldError]]:
+    first: dict[str, int] = {}
+    refused: dict[int, list[FieldError]] = {}
+    for filing in filings:
+        reference = filing.record.client_reference
+        if reference in first:
+            refused[filing.position] = [refusal("clientReference", "repeated_reference", position=first[reference])]
         else:
-            refused, filed = {}, []  # only records refused before the database
-        results: list[tuple[int, str | None, uuid.UUID | None, str | None]] = [
-            (position, references[position], declaration_id, None) for position, declaration_id, _ in filed
-        ]
-        results += [
-            (position, references[position], None, _errors_json.encode(errors).decode())
-            for position, errors in refused.items()
-        ]
-        results += [
-            (refusal.position, refusal.client_reference, None, _errors_json.encode(refusal.errors).decode())
-            for refusal in batch.refusals
-        ]
-        await repository.save_results(db, upload_id, results)
-    progress.received += len(batch.rows) + len(batch.refusals)
-    progress.accepted += len(filed)
-    progress.rejected += len(refused) + len(batch.refusals)
-    progress.submitted += sum(1 for _, _, submitted in filed if submitted)
+            first[reference] = filing.position
+    return refused
 
 
-async def _follow_changed_drivers(db: asyncpg.Connection, upload: validate.Upload, driver_ids: list[uuid.UUID]) -> None:
-    """New details of existing drivers become new versions of their current declarations, as on PUT /drivers."""
-    operator = OperatorPrincipal(upload.operator_id, upload.establishment_country)
-    for driver_id in driver_ids:
-        declarations = await lifecycle.lock_current_of_driver(db, operator, driver_id)
-        fields = await repository.staged_driver(db, driver_id)
-        await lifecycle.follow_driver_change(db, declarations, fields)
+async def _plates_taken(db: Transaction, upload: validate.Upload, filings: list[Filing]) -> dict[int, list[FieldError]]:
+    """Add the batch's new plates to the register. Those someone registered meanwhile (through
+    the single API) are checked again, by the plate rules, against what the register says."""
+    new_plates = [plate for filing in filings for plate in filing.new_plates]
+    taken = await repository.add_plates(db, upload.operator_id, new_plates)
+    if not taken:
+        return {}
+    registered = await repository.register_entries(db, upload.operator_id, taken)
+    refused: dict[int, list[FieldError]] = {}
+    for filing in filings:
+        if not registered.keys() & set(rules.all_plates(filing.record)):
+            continue
+        # The record's other plates passed against the upload's register: as their lists say.
+        view = {
+            plate: registered.get(plate, listed_as)
+            for _, attribute, listed_as in rules.PLATE_LISTS
+            for plate in getattr(filing.record, attribute)
+        }
+        if errors := rules.plates(filing.record, view):
+            refused[filing.position] = errors
+    return refused
+
+
+async def _overlaps(db: Transaction, filings: list[Filing]) -> dict[int, list[FieldError]]:
+    """The overlap rule (its one SQL predicate) for the records to submit, against what is filed
+    and against each other."""
+    submitting = [filing for filing in filings if filing.submit]
+    if not submitting:
+        return {}
+    rows = await repository.overlaps(
+        db,
+        [filing.position for filing in submitting],
+        [filing.declaration.driver_id for filing in submitting],
+        [filing.declaration.posting_country for filing in submitting],
+        [filing.declaration.start_date for filing in submitting],
+        [filing.declaration.end_date for filing in submitting],
+    )
+    refused: dict[int, list[FieldError]] = {}
+    for row in rows:
+        if row["declaration_id"] is not None:
+            error = refusal("", "overlap", declarationId=str(row["declaration_id"]))
+        else:
+            error = refusal("", "overlaps_record", position=row["earlier"])
+        refused.setdefault(row["position"], []).append(error)
+    return refused
+
+
+async def _file(db: Transaction, upload: validate.Upload, batch: Batch) -> tuple[list[Outcome], Counts]:
+    """Check what needs the database and store the batch: its drivers, plates, declarations and
+    events. Return each record's outcome and the batch's counts."""
+    found: list[Outcome] = []
+    counts = Counts(received=len(batch))
+    filings = batch.filings
+    if filings:
+        # Alone among the operator's filings while the batch checks overlaps and files.
+        await repository.lock_partition(db, upload.operator_id, batch.partition)
+        await _drivers(db, upload, filings)
+        refused = _repeated_references(filings)
+        refused |= await _plates_taken(db, upload, filings)
+        references = [filing.record.client_reference for filing in filings if filing.position not in refused]
+        before = await repository.filed_before(db, upload.operator_id, references)
+        fresh = [f for f in filings if f.position not in refused and f.record.client_reference not in before]
+        refused |= await _overlaps(db, fresh)
+        filed = [filing for filing in fresh if filing.position not in refused]
+        await repository.copy_declarations(db, [msgspec.structs.astuple(filing.declaration) for filing in filed])
+        await repository.copy_events(db, [(f.declaration.id, 1, "SUBMITTED", upload.now) for f in filed if f.submit])
+        for filing in filings:
+            reference = filing.record.client_reference
+            if filing.position in refused:
+                found.append(Outcome(filing.position, reference, errors=refused[filing.position]))
+            else:
+                found.append(Outcome(filing.position, reference, before.get(reference, filing.declaration.id)))
+        counts.accepted = len(filings) - len(refused)
+        counts.rejected = len(refused)
+        counts.submitted = sum(1 for filing in filed if filing.submit)
+    found += [Outcome(r.position, r.client_reference, errors=r.errors) for r in batch.refusals]
+    counts.rejected += len(batch.refusals)
+    found.sort(key=lambda outcome: outcome.position)
+    return found, counts
 
 
 async def _consume(
-    pool: asyncpg.Pool,
-    upload_id: uuid.UUID,
-    upload: validate.Upload,
-    partition: int,
-    queue: "asyncio.Queue[Batch | None]",
-    progress: Progress,
+    db: asyncpg.Connection, upload: validate.Upload, queue: "asyncio.Queue[Batch | None]", totals: Counts
 ) -> None:
     """Consumer: file one partition's batches, each in its own transaction, on its own connection."""
-    async with pool.acquire() as db:
-        await repository.prepare(db)
-        while (batch := await queue.get()) is not None:
-            await _file(db, upload_id, upload, batch, progress, partition)
-            # After the commit: the counts never run ahead of what is filed.
-            await repository.count_progress(
-                db, upload_id, progress.received, progress.accepted, progress.rejected, progress.submitted
+    while (batch := await queue.get()) is not None:
+        async with transaction(db) as tx:
+            found, counts = await _file(tx, upload, batch)
+            await repository.save_batch(
+                tx,
+                upload.upload_id,
+                batch.partition,
+                found[0].position,
+                len(found),
+                outcomes.encode(found),
+                (counts.received, counts.accepted, counts.rejected, counts.submitted),
             )
-
-
-async def _finish(pool: asyncpg.Pool, upload_id: uuid.UUID, progress: Progress, state: str, message: str) -> None:
-    """The final counts and state, from the consumers' own tally."""
-    await repository.count_progress(
-        pool,
-        upload_id,
-        progress.received,
-        progress.accepted,
-        progress.rejected,
-        progress.submitted,
-        state=state,
-        message=message,
-    )
+        for field in Counts.__struct_fields__:
+            setattr(totals, field, getattr(totals, field) + getattr(counts, field))
 
 
 async def file_upload(
     pool: asyncpg.Pool,
+    settings: Bulk,
+    uploads: Uploads,
     operator: OperatorPrincipal,
     upload_id: uuid.UUID,
     chunks: AsyncIterator[bytes],
     media_type: str,
     submit_by_default: bool,
 ) -> None:
-    """Read, check and file a whole upload, keeping its state and outcomes in the database.
+    """Read, check and file a whole upload, keeping its state, counts and outcomes in the database.
 
-    One task reads and checks; PARTITIONS tasks file, each on its own connection, so that
-    PostgreSQL works on several batches at once while Python checks the next ones.
+    One task reads and checks; ``settings.partitions`` tasks file, each on its own connection, so
+    that PostgreSQL works on batches while Python checks the next ones. Each connection holds the
+    upload's lock while it files (see repository.UPLOAD_LOCK); the first claims the upload id,
+    and refuses one that is taken (409).
     """
     upload = validate.Upload(
+        upload_id=upload_id,
         operator_id=operator.operator_id,
         establishment_country=operator.establishment_country,
         today=clock.today(),
         now=clock.now(),
         submit_by_default=submit_by_default,
     )
-    await repository.create_upload(pool, upload_id, operator.operator_id, submit_by_default)
-    async with pool.acquire() as db:
-        register = validate.Register(await vehicles.fetch_register(db, operator.operator_id))
-    queues: list[asyncio.Queue[Batch | None]] = [asyncio.Queue(maxsize=2) for _ in range(declarations.PARTITIONS)]
-    progress = Progress()
-    try:
-        async with asyncio.TaskGroup() as tasks:
-            reading = tasks.create_task(_read(chunks, media_type, upload, register, queues))
-            for partition, queue in enumerate(queues):
-                tasks.create_task(_consume(pool, upload_id, upload, partition, queue, progress))
-    except BaseException:
-        await _finish(pool, upload_id, progress, "FAILED", "an internal error stopped the upload; it has been logged")
-        raise
-    if stopped := reading.result():
-        await _finish(pool, upload_id, progress, "FAILED", f"{stopped}; the records read before were kept")
-        return
-    await _finish(pool, upload_id, progress, "DONE", "")
-    log.info("bulk upload filed", upload=str(upload_id), received=progress.received, rejected=progress.rejected)
+    async with contextlib.AsyncExitStack() as held:
+        connections = [await held.enter_async_context(connection(pool)) for _ in range(settings.partitions)]
+        for db in connections:
+            await repository.hold_upload(db, upload_id)
+            held.push_async_callback(repository.release_upload, db, upload_id)
+        if not await repository.claim_upload(connections[0], upload_id, operator.operator_id, submit_by_default):
+            raise Conflict.of("uploadId", "upload_exists")
+        register = validate.Register(await vehicles.fetch_register(connections[0], operator.operator_id))
+        queues: list[asyncio.Queue[Batch | None]] = [asyncio.Queue(maxsize=2) for _ in connections]
+        totals = Counts()
+        try:
+            with uploads.running():
+                async with asyncio.TaskGroup() as tasks:
+                    reading = tasks.create_task(
+                        _read(chunks, media_type, upload, register, queues, settings.batch_size, uploads.stopping)
+                    )
+                    for db, queue in zip(connections, queues, strict=True):
+                        tasks.create_task(_consume(db, upload, queue, totals))
+        except BaseException:
+            await repository.finish_upload(
+                pool, upload_id, "FAILED", "an internal error stopped the upload; it has been logged"
+            )
+            raise
+        await _finish(pool, upload_id, reading.result(), totals)
+
+
+async def _finish(pool: asyncpg.Pool, upload_id: uuid.UUID, reading: Reading, totals: Counts) -> None:
+    if reading.interrupted:
+        message = f"{reading.reason}: the records counted are filed; send the upload again to file the rest"
+        await repository.finish_upload(pool, upload_id, "INTERRUPTED", message)
+    elif reading.reason:
+        await repository.finish_upload(
+            pool, upload_id, "FAILED", f"{reading.reason}; the records read before were kept"
+        )
+    else:
+        await repository.finish_upload(pool, upload_id, "DONE", "")
+    log.info("bulk upload ended", upload=str(upload_id), received=totals.received, rejected=totals.rejected)
+
+
+async def sweep_interrupted(pool: asyncpg.Pool, quiet_seconds: float = 60.0) -> int:
+    """Mark INTERRUPTED the uploads that no server files any more (it was killed), with their
+    counts as committed; the client sends them again to file the rest."""
+    older_than = clock.now() - datetime.timedelta(seconds=quiet_seconds)
+    message = "the server filing it stopped: the records counted are filed; send the upload again to file the rest"
+    return await repository.interrupt_unowned(pool, older_than, message)

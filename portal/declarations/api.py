@@ -8,12 +8,13 @@ from litestar import Controller, delete, get, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from portal import normalize
-from portal.db import Db
 from portal.declarations import lifecycle, service
 from portal.declarations.repository import STATUSES, DeclarationFilter
-from portal.errors import ApiError
-from portal.operators.auth import CurrentOperator
+from portal.dependencies import InTransaction
+from portal.identity.auth import CurrentOperator
+from portal.openapi import AUTHENTICATED, WITH_BODY, errors
 from portal.pagination import decode_cursor, next_cursor
+from portal.refusals import Refused
 from portal.wire import StrictJSON, query_value
 from schemas.declarations import (
     CopyRequest,
@@ -31,14 +32,20 @@ def _any_case_country(code: str) -> str:
     return normalize.posting_country(code.upper())
 
 
+def _status(value: str) -> str:
+    if value.upper() not in STATUSES:
+        raise Refused("not_allowed", allowed=", ".join(STATUSES))
+    return value.upper()
+
+
 class DeclarationController(Controller):
     path = "/declarations"
     tags = ["Declarations"]
 
-    @get(operation_id="ListDeclarations", summary="List declarations, oldest first")
+    @get(operation_id="ListDeclarations", summary="List declarations, oldest first", responses=errors(*AUTHENTICATED))
     async def list_declarations(
         self,
-        db: Db,
+        db: InTransaction,
         operator: CurrentOperator,
         limit: Annotated[int, QueryParameter(ge=1, le=250, description="page size, 1 to 250")],
         start_key: Annotated[str | None, QueryParameter(name="startKey")] = None,
@@ -50,11 +57,9 @@ class DeclarationController(Controller):
         end_date_from: Annotated[datetime.date | None, QueryParameter(name="endDateFrom")] = None,
         end_date_to: Annotated[datetime.date | None, QueryParameter(name="endDateTo")] = None,
     ) -> DeclarationPage:
-        if status is not None and status.upper() not in STATUSES:
-            raise ApiError(f"status must be one of {', '.join(STATUSES)}")
         where = DeclarationFilter(
             posting_country=query_value("postingCountry", posting_country, _any_case_country),
-            status=status.upper() if status else None,
+            status=query_value("status", status, _status),
             driver_id=driver_id,
             end_date_from=end_date_from,
             end_date_to=end_date_to,
@@ -67,14 +72,17 @@ class DeclarationController(Controller):
         dto=StrictJSON[DeclarationFields],
         return_dto=None,
         summary="Create a DRAFT",
+        responses=errors(*AUTHENTICATED, *WITH_BODY),
     )
     async def create_declaration(
-        self, db: Db, operator: CurrentOperator, data: JSONBody[DeclarationFields]
+        self, db: InTransaction, operator: CurrentOperator, data: JSONBody[DeclarationFields]
     ) -> Declaration:
         return await service.create_draft(db, operator, data)
 
-    @get("/{declaration_id:uuid}", operation_id="GetDeclaration")
-    async def get_declaration(self, db: Db, operator: CurrentOperator, declaration_id: DeclarationId) -> Declaration:
+    @get("/{declaration_id:uuid}", operation_id="GetDeclaration", responses=errors(*AUTHENTICATED, 404))
+    async def get_declaration(
+        self, db: InTransaction, operator: CurrentOperator, declaration_id: DeclarationId
+    ) -> Declaration:
         return await service.read(db, operator, declaration_id)
 
     @put(
@@ -83,18 +91,27 @@ class DeclarationController(Controller):
         dto=StrictJSON[DeclarationFields],
         return_dto=None,
         summary="Replace a DRAFT (409 otherwise)",
+        responses=errors(*AUTHENTICATED, *WITH_BODY, 404, 409),
     )
     async def replace_declaration(
         self,
-        db: Db,
+        db: InTransaction,
         operator: CurrentOperator,
         declaration_id: DeclarationId,
         data: JSONBody[DeclarationFields],
     ) -> Declaration:
         return await service.replace_draft(db, operator, declaration_id, data)
 
-    @delete("/{declaration_id:uuid}", operation_id="DeleteDeclaration", status_code=200, summary="Delete a DRAFT")
-    async def delete_declaration(self, db: Db, operator: CurrentOperator, declaration_id: DeclarationId) -> Deleted:
+    @delete(
+        "/{declaration_id:uuid}",
+        operation_id="DeleteDeclaration",
+        status_code=200,
+        summary="Delete a DRAFT",
+        responses=errors(*AUTHENTICATED, 404, 409),
+    )
+    async def delete_declaration(
+        self, db: InTransaction, operator: CurrentOperator, declaration_id: DeclarationId
+    ) -> Deleted:
         await service.delete_draft(db, operator, declaration_id)
         return Deleted(message="draft deleted")
 
@@ -103,8 +120,11 @@ class DeclarationController(Controller):
         operation_id="SubmitDeclaration",
         status_code=200,
         summary="Submit a DRAFT: every rule is checked; 409 on an overlapping submitted declaration",
+        responses=errors(*AUTHENTICATED, 404, 409, 422),
     )
-    async def submit_declaration(self, db: Db, operator: CurrentOperator, declaration_id: DeclarationId) -> Declaration:
+    async def submit_declaration(
+        self, db: InTransaction, operator: CurrentOperator, declaration_id: DeclarationId
+    ) -> Declaration:
         return await lifecycle.submit(db, operator, declaration_id)
 
     @put(
@@ -113,19 +133,25 @@ class DeclarationController(Controller):
         dto=StrictJSON[SubmittedUpdate],
         return_dto=None,
         summary="Update a SUBMITTED declaration: end date, types, plates, contact and driver e-mail only",
+        responses=errors(*AUTHENTICATED, *WITH_BODY, 404, 409),
     )
     async def update_submitted_declaration(
         self,
-        db: Db,
+        db: InTransaction,
         operator: CurrentOperator,
         declaration_id: DeclarationId,
         data: JSONBody[SubmittedUpdate],
     ) -> Declaration:
         return await lifecycle.update_submitted(db, operator, declaration_id, data)
 
-    @post("/{declaration_id:uuid}/withdraw", operation_id="WithdrawDeclaration", status_code=200)
+    @post(
+        "/{declaration_id:uuid}/withdraw",
+        operation_id="WithdrawDeclaration",
+        status_code=200,
+        responses=errors(*AUTHENTICATED, 404, 409),
+    )
     async def withdraw_declaration(
-        self, db: Db, operator: CurrentOperator, declaration_id: DeclarationId
+        self, db: InTransaction, operator: CurrentOperator, declaration_id: DeclarationId
     ) -> Declaration:
         return await lifecycle.withdraw(db, operator, declaration_id)
 
@@ -135,8 +161,9 @@ class DeclarationController(Controller):
         dto=StrictJSON[CopyRequest],
         return_dto=None,
         summary="Renew: a new DRAFT with the same content and a new period",
+        responses=errors(*AUTHENTICATED, *WITH_BODY, 404),
     )
     async def copy_declaration(
-        self, db: Db, operator: CurrentOperator, declaration_id: DeclarationId, data: JSONBody[CopyRequest]
+        self, db: InTransaction, operator: CurrentOperator, declaration_id: DeclarationId, data: JSONBody[CopyRequest]
     ) -> Declaration:
         return await service.copy(db, operator, declaration_id, data)

@@ -1,4 +1,4 @@
-"""Submit, update, withdraw, and follow driver changes: each a new version plus its event.
+"""Submit, update and withdraw: each a new version plus its event, in one statement.
 
 The event row (``declaration_events``) is written in the same transaction as the version, so
 the workers that forward and render can never miss one nor see one that was rolled back.
@@ -6,67 +6,76 @@ the workers that forward and render can never miss one nor see one that was roll
 
 import uuid
 
-import asyncpg
 import msgspec
 
 from portal import clock
-from portal.declarations import repository
-from portal.declarations.service import checked_context, fields_of, locked, next_version
+from portal.db import Transaction
+from portal.declarations import repository, rules, storage
+from portal.declarations.service import checked, locked, require_status
+from portal.declarations.storage import EventType, StoredDeclaration
 from portal.errors import Conflict, Unprocessable
-from portal.operators.auth import OperatorPrincipal
+from portal.identity.auth import OperatorPrincipal
+from portal.refusals import refusal
 from schemas.declarations import FROZEN_ONCE_SUBMITTED, Declaration, DeclarationFields, SubmittedUpdate
-from schemas.drivers import DriverFields
-from schemas.errors import FieldError
 
 _WIRE = {field.name: field.encode_name for field in msgspec.structs.fields(DeclarationFields)}
 
 
-async def _refuse_overlap(db: asyncpg.Connection, declaration: Declaration) -> None:
-    overlapping = await repository.find_overlap(
-        db,
-        declaration.driver_id,
-        declaration.declaration_posting_country,
-        declaration.declaration_start_date,
-        declaration.declaration_end_date,
-        declaration.declaration_id,
-    )
-    if overlapping:
-        raise Conflict(
-            f"declaration {overlapping} is SUBMITTED for the same driver and host country and its period overlaps"
-        )
+async def _answer(db: Transaction, version: StoredDeclaration, context: repository.Context) -> Declaration:
+    """The wire record of ``version``. Drafts and current declarations follow every change of
+    their driver, so the driver they show is the one just locked; only if not is it read."""
+    driver = context.driver
+    if driver is None or version.driver_version != context.driver_version:
+        driver = await repository.fetch_driver_version(db, version.driver_id, version.driver_version)
+    return storage.declaration_of(version, driver, clock.today())
 
 
 async def _record(
-    db: asyncpg.Connection, current: Declaration, declaration: Declaration, event_type: str
+    db: Transaction, version: StoredDeclaration, event: EventType, context: repository.Context, *, check_overlap: bool
 ) -> Declaration:
-    """Store ``declaration`` as the version after ``current``, with its event."""
-    await repository.record_version(db, declaration, event_type, current.declaration_end_date)
-    return declaration
+    """Store ``version`` after the stored one, with its event; refuse it if it overlaps."""
+    overlapping = await repository.record_version(db, version, event, check_overlap=check_overlap)
+    if overlapping is not None:
+        raise Conflict.of("", "overlap", declarationId=str(overlapping))
+    return await _answer(db, version, context)
 
 
-async def submit(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
+def _next(
+    current: StoredDeclaration, fields: DeclarationFields, context: repository.Context, status: storage.StoredStatus
+) -> StoredDeclaration:
+    """The version after ``current``: what is declared now, showing the driver as they are now."""
+    now = clock.now()
+    return storage.stored(
+        fields,
+        declaration_id=current.id,
+        operator_id=current.operator_id,
+        driver_id=current.driver_id,
+        driver_version=context.driver_version,
+        version=current.version + 1,
+        status=status,
+        submitted_at=current.submitted_at or now,
+        updated_at=now,
+        email_status=current.email_status,
+        client_reference=current.client_reference,
+    )
+
+
+async def submit(db: Transaction, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
     current = await locked(db, operator, declaration_id)
-    if current.declaration_status != "DRAFT":
-        raise Conflict(f"only a DRAFT can be submitted; this declaration is {current.declaration_status}")
-    fields = fields_of(current)
-    driver = await checked_context(db, operator, fields, submitting_on=clock.today(), lock="update")
-    submitted = next_version(current, fields, driver, status="SUBMITTED", submitted_at=clock.now())
-    await _refuse_overlap(db, submitted)
-    return await _record(db, current, submitted, "SUBMITTED")
+    require_status(current.declaration, "DRAFT", "submitted")
+    fields = storage.fields_of(current.declaration)
+    checked(fields, operator, current.context, submitting=True)
+    submitted = _next(current.declaration, fields, current.context, "SUBMITTED")
+    return await _record(db, submitted, "SUBMITTED", current.context, check_overlap=True)
 
 
-def _require_submitted(current: Declaration, action: str) -> None:
-    if current.declaration_status != "SUBMITTED":
-        raise Conflict(
-            f"only a SUBMITTED declaration can be {action}; this declaration is {current.declaration_status}"
-        )
-
-
-def _merge(current: Declaration, update: SubmittedUpdate) -> DeclarationFields:
+def _merge(current: StoredDeclaration, update: SubmittedUpdate) -> DeclarationFields:
+    """The declaration with ``update`` applied; refuse a change of what is frozen once submitted."""
+    declared = storage.fields_of(current)
     frozen = [
-        FieldError(field=_WIRE[name], message="cannot change once submitted: withdraw it and file a new declaration")
+        refusal(_WIRE[name], "frozen_once_submitted")
         for name in FROZEN_ONCE_SUBMITTED
-        if getattr(update, name) is not msgspec.UNSET and getattr(update, name) != getattr(current, name)
+        if getattr(update, name) is not msgspec.UNSET and getattr(update, name) != getattr(declared, name)
     ]
     if frozen:
         raise Unprocessable(frozen)
@@ -75,64 +84,35 @@ def _merge(current: Declaration, update: SubmittedUpdate) -> DeclarationFields:
         for name in update.__struct_fields__
         if name not in FROZEN_ONCE_SUBMITTED and (value := getattr(update, name)) is not msgspec.UNSET
     }
-    return msgspec.structs.replace(fields_of(current), **changes)
+    return msgspec.structs.replace(declared, **changes)
+
+
+def _plates_of(update: SubmittedUpdate) -> list[str]:
+    return [plate for _, attribute, _ in rules.PLATE_LISTS for plate in (getattr(update, attribute) or [])]
 
 
 async def update_submitted(
-    db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID, update: SubmittedUpdate
+    db: Transaction, operator: OperatorPrincipal, declaration_id: uuid.UUID, update: SubmittedUpdate
 ) -> Declaration:
-    current = await locked(db, operator, declaration_id)
-    _require_submitted(current, "updated")
-    fields = _merge(current, update)
-    if fields == fields_of(current):
-        return current  # nothing changes: no new version, nothing forwarded again
-    if fields.declaration_end_date != current.declaration_end_date and fields.declaration_end_date < clock.today():
-        raise Unprocessable([FieldError(field="declarationEndDate", message="must not be in the past")])
-    driver = await checked_context(db, operator, fields, lock="update")
-    updated = next_version(
-        current, fields, driver, status="SUBMITTED", submitted_at=current.declaration_submission_date
-    )
-    await _refuse_overlap(db, updated)
-    return await _record(db, current, updated, "UPDATED")
-
-
-async def withdraw(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
-    current = await locked(db, operator, declaration_id)
-    _require_submitted(current, "withdrawn")
-    withdrawn = msgspec.structs.replace(
-        current,
-        declaration_status="WITHDRAWN",
-        declaration_version=current.declaration_version + 1,
-        declaration_last_update=clock.now(),
-    )
-    return await _record(db, current, withdrawn, "WITHDRAWN")
-
-
-async def lock_current_of_driver(
-    db: asyncpg.Connection, operator: OperatorPrincipal, driver_id: uuid.UUID
-) -> list[Declaration]:
-    """Lock a driver's drafts and current declarations before the driver changes (lock order: see locked())."""
+    current = await locked(db, operator, declaration_id, _plates_of(update))
+    require_status(current.declaration, "SUBMITTED", "updated")
+    fields = _merge(current.declaration, update)
+    if fields == storage.fields_of(current.declaration):
+        # Nothing changes: no new version, nothing forwarded again.
+        return await _answer(db, current.declaration, current.context)
     today = clock.today()
-    await repository.lock_filing(db, operator.operator_id)
-    rows = await repository.fetch_current_of_driver(db, driver_id, operator.operator_id, today)
-    return [repository.to_declaration(row, today) for row in rows]
+    if fields.declaration_end_date != current.declaration.end_date and fields.declaration_end_date < today:
+        raise Unprocessable([refusal("declarationEndDate", "end_in_past", today=today)])
+    checked(fields, operator, current.context)
+    updated = _next(current.declaration, fields, current.context, "SUBMITTED")
+    return await _record(db, updated, "UPDATED", current.context, check_overlap=True)
 
 
-async def follow_driver_change(db: asyncpg.Connection, declarations: list[Declaration], driver: DriverFields) -> None:
-    """A driver's new details become a new version of each draft and current declaration of theirs."""
-    snapshot = {name: getattr(driver, name) for name in DriverFields.__struct_fields__}
-    full_name = f"{driver.driver_latin_first_name} {driver.driver_latin_last_name}"
-    for current in declarations:
-        if all(getattr(current, name) == value for name, value in snapshot.items()):
-            continue
-        changed = msgspec.structs.replace(
-            current,
-            **snapshot,
-            driver_latin_full_name=full_name,
-            declaration_version=current.declaration_version + 1,
-            declaration_last_update=clock.now(),
-        )
-        if current.declaration_status == "DRAFT":
-            await repository.update(db, changed, current.declaration_end_date)
-        else:
-            await _record(db, current, changed, "UPDATED")
+async def withdraw(db: Transaction, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:
+    current = await locked(db, operator, declaration_id)
+    require_status(current.declaration, "SUBMITTED", "withdrawn")
+    withdrawn = msgspec.structs.replace(
+        current.declaration, status="WITHDRAWN", version=current.declaration.version + 1, updated_at=clock.now()
+    )
+    # The driver it showed stays: a withdrawal changes nothing but the status.
+    return await _record(db, withdrawn, "WITHDRAWN", current.context, check_overlap=False)

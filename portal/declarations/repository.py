@@ -1,239 +1,293 @@
-"""SQL for declarations and their event log, and the mapping between rows and the wire record."""
+"""SQL for declarations and their events. Rows are ``storage.StoredDeclaration`` by column name.
+
+Every statement that changes a declaration is one round trip: the request's transaction costs
+BEGIN, a read that locks what the rules need, one write, COMMIT.
+"""
 
 import datetime
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 import msgspec
 
-from portal.declarations.rules import MAX_PERIOD_DAYS
-from portal.operators.drivers.repository import FIELD_COLUMNS
-from schemas.declarations import Declaration, DeclarationFields
-from schemas.drivers import DriverFields
+from portal.db import Transaction
+from portal.declarations.storage import COLUMNS, EventType, StoredDeclaration
+from portal.operators.drivers.storage import DRIVER_COLUMNS, StoredDriver
+from portal.operators.vehicles.register import RegisteredVehicle
 
-_WIRE = {field.name: field.encode_name for field in msgspec.structs.fields(Declaration)}
-# Fields kept in the ``details`` document; the rest of DeclarationFields have columns.
-DETAIL_FIELDS = tuple(
-    name
-    for name in DeclarationFields.__struct_fields__
-    if name.startswith(("declaration_operation", "declaration_transport", "other_contact", "driver_email"))
+# The most days six calendar months can span: two declarations that overlap end at most this
+# far apart, which lets an overlap check read only the end dates that can overlap.
+MAX_PERIOD_DAYS = 184
+
+# The overlap rule (domain.md, rule 5), the one SQL predicate of every path that checks it: a
+# SUBMITTED declaration ``{d}`` of the same driver and host country whose period overlaps that
+# of ``{c}``. Its last condition is implied by the six-month limit and bounds the index range.
+OVERLAP = (
+    "{d}.driver_id = {c}.driver_id AND {d}.posting_country = {c}.posting_country AND {d}.status = 'SUBMITTED'"
+    " AND {d}.start_date <= {c}.end_date AND {d}.end_date >= {c}.start_date"
+    f" AND {{d}}.end_date <= {{c}}.end_date + {MAX_PERIOD_DAYS}"
 )
-DRIVER_FIELDS = DriverFields.__struct_fields__
-
-# Every column a Declaration is read from, in this order (the _row tuple writes them).
-COLUMNS = (
-    "id, operator_id, driver_id, status, version, posting_country, start_date, end_date, plates_passengers,"
-    " plates_light, plates_heavy, details, driver, email_status, submitted_at, updated_at"
-)
-_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 17))
-_ASSIGNMENTS = ", ".join(f"{column.strip()} = ${i}" for i, column in enumerate(COLUMNS.split(","), start=1))
 
 
-# Bulk uploads file in this many partitions at once, split by driver (see portal.bulk.service).
-# One on a 2-core machine: PostgreSQL and the checking in Python share the CPU already, and a
-# second partition measured no faster while it held twice the batches in memory. Raise it
-# where PostgreSQL has cores to spare.
-PARTITIONS = 1
+def overlap(d: str, c: str) -> str:
+    """The overlap predicate between the declaration ``d`` and the candidate ``c`` (SQL names)."""
+    return OVERLAP.format(d=d, c=c)
+
+
 # The advisory-lock namespace of "filing for this operator"; the other key is the operator.
-_FILING_LOCK = 0x626C6B
+FILING_LOCK = 0x626C6B
+# Bulk filing runs in at most this many partitions (settings.bulk.partitions), one lock each.
+MAX_PARTITIONS = 8
 
 
-async def lock_filing(db: asyncpg.Connection, operator_id: uuid.UUID, *, partition: int | None = None) -> None:
-    """The operator's filing locks, until the transaction ends.
+def filing_lock(operator: str, *, partition: int | None = None) -> str:
+    """The SQL that takes the filing locks of the operator (the SQL ``operator``) until the
+    transaction ends.
 
     A bulk batch holds its partition's lock alone while it checks overlaps set-based and files
     (partitions never share a driver). A single change shares every partition's lock, taken
-    before any row lock, so the two never see each other half-way nor deadlock over rows.
+    before any row lock, so that the two never see each other half-way nor deadlock over rows.
     """
-    operator = str(operator_id)
     if partition is not None:
-        await db.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _FILING_LOCK + partition, operator)
-        return
-    shared = ", ".join(f"pg_advisory_xact_lock_shared({_FILING_LOCK + p}, hashtext($1))" for p in range(PARTITIONS))
-    await db.execute(f"SELECT {shared}", operator)
-
-
-def driver_snapshot(driver: DriverFields) -> dict[str, Any]:
-    """The driver's fields in wire names, as copied into each declaration version."""
-    return msgspec.to_builtins({_WIRE[name]: getattr(driver, name) for name in DRIVER_FIELDS})  # type: ignore[no-any-return]
-
-
-def _row(declaration: Declaration) -> tuple[Any, ...]:
-    d = declaration
-    details = msgspec.to_builtins({_WIRE[name]: getattr(d, name) for name in DETAIL_FIELDS})
-    stored_status = "SUBMITTED" if d.declaration_status == "EXPIRED" else d.declaration_status
-    return (
-        d.declaration_id,
-        d.operator_id,
-        d.driver_id,
-        stored_status,
-        d.declaration_version,
-        d.declaration_posting_country,
-        d.declaration_start_date,
-        d.declaration_end_date,
-        d.declaration_vehicle_plate_number,
-        d.declaration_vehicle_plate_number_light,
-        d.declaration_vehicle_plate_number_heavy,
-        details,
-        driver_snapshot(d),  # type: ignore[arg-type]  # Declaration carries every driver field
-        d.declaration_email_status,
-        d.declaration_submission_date,
-        d.declaration_last_update,
+        return f"SELECT pg_advisory_xact_lock({FILING_LOCK + partition}, hashtext({operator}::text))"
+    shared = ", ".join(
+        f"pg_advisory_xact_lock_shared({FILING_LOCK + p}, hashtext({operator}::text))" for p in range(MAX_PARTITIONS)
     )
+    return f"SELECT {shared}"
 
 
-def effective_status(stored: str, end_date: datetime.date, today: datetime.date) -> str:
-    """EXPIRED is a SUBMITTED declaration whose end date has passed, true at every read."""
-    return "EXPIRED" if stored == "SUBMITTED" and end_date < today else stored
+_ROW = ", ".join(f"d.{column}" for column in COLUMNS)
+_DRIVER = ", ".join(f"v.{column}" for column in DRIVER_COLUMNS)
+_N = len(COLUMNS)
+_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, _N + 1))
+_ASSIGNMENTS = ", ".join(f"{column} = ${i}" for i, column in enumerate(COLUMNS, start=1))
+# A declaration with the driver version it shows.
+_WITH_DRIVER = (
+    f"SELECT {_ROW}, {_DRIVER} FROM declarations d"
+    " JOIN driver_versions v ON v.driver_id = d.driver_id AND v.version = d.driver_version"
+)
+# The register entries of a list of plates, as [plate, transport type, weight] triples.
+_REGISTER = """(
+    SELECT coalesce(jsonb_agg(jsonb_build_array(r.plate_number, r.transport_type, r.vehicle_weight)), '[]')
+    FROM vehicles r WHERE r.operator_id = {operator} AND r.plate_number = ANY({plates})
+) AS register"""
 
 
-def to_declaration(row: asyncpg.Record, today: datetime.date) -> Declaration:
-    return msgspec.convert(declaration_wire(row, today), Declaration)
+def row_of(record: asyncpg.Record) -> StoredDeclaration:
+    """The declaration of a row selected with its columns first, in COLUMNS order."""
+    return StoredDeclaration(*record[:_N])
 
 
-def declaration_wire(row: asyncpg.Record, today: datetime.date) -> dict[str, Any]:
-    """A row of ``declarations`` (every column of COLUMNS) in the wire names of ``Declaration``."""
-    driver = row["driver"]
-    return {
-        **row["details"],
-        **driver,
-        "driverLatinFullName": f"{driver['driverLatinFirstName']} {driver['driverLatinLastName']}",
-        "declarationId": row["id"],
-        "operatorId": row["operator_id"],
-        "driverId": row["driver_id"],
-        "declarationStatus": effective_status(row["status"], row["end_date"], today),
-        "declarationVersion": row["version"],
-        "declarationPostingCountry": row["posting_country"],
-        "declarationStartDate": row["start_date"],
-        "declarationEndDate": row["end_date"],
-        "declarationVehiclePlateNumber": row["plates_passengers"],
-        "declarationVehiclePlateNumberLight": row["plates_light"],
-        "declarationVehiclePlateNumberHeavy": row["plates_heavy"],
-        "declarationEmailStatus": row["email_status"],
-        "declarationSubmissionDate": row["submitted_at"],
-        "declarationLastUpdate": row["updated_at"],
-    }
+def driver_of(record: asyncpg.Record, start: int = _N) -> StoredDriver:
+    """The driver of a row whose driver_versions columns follow from ``start``, in DRIVER_COLUMNS order."""
+    return StoredDriver(*record[start : start + len(DRIVER_COLUMNS)])
 
 
-_DRIVER_COLUMNS = ", ".join(column for column in FIELD_COLUMNS.values())
-_LOCKS = {"share": "FOR SHARE", "update": "FOR UPDATE"}
+def register_of(record: asyncpg.Record) -> dict[str, RegisteredVehicle]:
+    return {plate: RegisteredVehicle(kind, weight) for plate, kind, weight in record["register"]}
 
 
-async def fetch_context(
-    db: asyncpg.Connection,
-    operator_id: uuid.UUID,
-    driver_id: uuid.UUID,
-    plates: list[str],
-    lock: Literal["share", "update"],
-) -> asyncpg.Record:
-    """What a declaration's rules need, in one round trip: its driver, locked (columns all NULL
-    when the operator has no such driver), and the register entries of its plates as
-    ``register``, a list of [plate, transport type, weight]."""
-    row: asyncpg.Record = await db.fetchrow(
+class Context(msgspec.Struct, frozen=True):
+    """What the rules need beyond the declaration: its driver as they are now (None when the
+    operator has no such driver) and the register entries of the plates it names."""
+
+    driver: StoredDriver | None
+    driver_version: int
+    register: dict[str, RegisteredVehicle]
+
+
+async def fetch_context(db: Transaction, operator_id: uuid.UUID, driver_id: uuid.UUID, plates: list[str]) -> Context:
+    """The driver (locked against a change while the draft is written) and the register entries
+    of ``plates``, in one round trip."""
+    record = await db.fetchrow(
         f"""
         WITH driver AS (
-            SELECT {_DRIVER_COLUMNS} FROM drivers WHERE id = $1 AND operator_id = $2 {_LOCKS[lock]}
+            SELECT v.version, {_DRIVER} FROM drivers r
+            JOIN driver_versions v ON v.driver_id = r.id AND v.version = r.version
+            WHERE r.id = $1 AND r.operator_id = $2 FOR SHARE OF r
         )
-        SELECT driver.*, (
-            SELECT coalesce(jsonb_agg(jsonb_build_array(v.plate_number, v.transport_type, v.vehicle_weight)), '[]')
-            FROM vehicles v WHERE v.operator_id = $2 AND v.plate_number = ANY($3::text[])
-        ) AS register
+        SELECT driver.*, {_REGISTER.format(operator="$2", plates="$3::text[]")}
         FROM (SELECT 1) AS one LEFT JOIN driver ON true
         """,
         driver_id,
         operator_id,
         plates,
     )
-    return row
+    assert record is not None
+    if record["version"] is None:
+        return Context(None, 0, register_of(record))
+    return Context(driver_of(record, 1), record["version"], register_of(record))
 
 
-async def insert(db: asyncpg.Connection, declaration: Declaration) -> None:
-    await db.execute(f"INSERT INTO declarations ({COLUMNS}) VALUES ({_PLACEHOLDERS})", *_row(declaration))
+class Locked(msgspec.Struct, frozen=True):
+    """A declaration locked for its next version, with what its rules need."""
+
+    declaration: StoredDeclaration
+    context: Context
 
 
-async def update(db: asyncpg.Connection, declaration: Declaration, stored_end: datetime.date) -> None:
-    """Write a new version over the stored one, whose end date ``stored_end`` names its month:
-    PostgreSQL then reads one partition, not every month's."""
-    await db.execute(
-        f"UPDATE declarations SET {_ASSIGNMENTS} WHERE id = $1 AND end_date = $17", *_row(declaration), stored_end
-    )
+async def lock_for_change(
+    db: Transaction, operator_id: uuid.UUID, declaration_id: uuid.UUID, plates: list[str]
+) -> Locked | None:
+    """Lock the declaration and its driver for a new version, in one round trip: first the
+    operator's shared filing locks (see ``filing_lock``), then the declaration, then the driver;
+    read the driver as they are now and the register entries of its plates and of ``plates``.
 
-
-async def delete(db: asyncpg.Connection, declaration_id: uuid.UUID) -> None:
-    """Delete a draft, and its bulk reference: sending its record again files it anew."""
-    await db.execute(
-        "WITH gone AS (DELETE FROM declarations WHERE id = $1 RETURNING operator_id, client_reference)"
-        " DELETE FROM declaration_references r USING gone"
-        " WHERE r.operator_id = gone.operator_id AND r.client_reference = gone.client_reference",
-        declaration_id,
-    )
-
-
-async def fetch(
-    db: asyncpg.Connection, declaration_id: uuid.UUID, operator_id: uuid.UUID, *, for_update: bool = False
-) -> asyncpg.Record | None:
-    lock = " FOR UPDATE" if for_update else ""
-    row: asyncpg.Record | None = await db.fetchrow(
-        f"SELECT {COLUMNS} FROM declarations WHERE id = $1 AND operator_id = $2{lock}",
+    The scan's key comes from the CTE that takes the filing locks, which so are held before the
+    scan, and so before any row lock, can begin."""
+    record = await db.fetchrow(
+        f"""
+        WITH filing AS MATERIALIZED ({filing_lock("$2::uuid")})
+        SELECT {_ROW}, r.version AS current_driver_version, {_DRIVER},
+               {
+            _REGISTER.format(
+                operator="d.operator_id", plates="d.plates_passengers || d.plates_light || d.plates_heavy || $3::text[]"
+            )
+        }
+        FROM declarations d
+        JOIN drivers r ON r.id = d.driver_id
+        JOIN driver_versions v ON v.driver_id = r.id AND v.version = r.version
+        WHERE d.id = (SELECT $1::uuid FROM filing) AND d.operator_id = $2
+        FOR UPDATE OF d, r
+        """,
         declaration_id,
         operator_id,
+        plates,
     )
-    return row
+    if record is None:
+        return None
+    context = Context(driver_of(record, _N + 1), record["current_driver_version"], register_of(record))
+    return Locked(row_of(record), context)
 
 
-async def fetch_current_of_driver(
-    db: asyncpg.Connection, driver_id: uuid.UUID, operator_id: uuid.UUID, today: datetime.date
-) -> list[asyncpg.Record]:
-    """Drafts and not-yet-expired submitted declarations of a driver, locked (in id order) for a new version."""
-    rows: list[asyncpg.Record] = await db.fetch(
-        f"SELECT {COLUMNS} FROM declarations WHERE driver_id = $1 AND operator_id = $2"
-        " AND (status = 'DRAFT' OR (status = 'SUBMITTED' AND end_date >= $3)) ORDER BY id FOR UPDATE",
-        driver_id,
-        operator_id,
-        today,
+async def fetch(db: asyncpg.Connection, declaration_id: uuid.UUID, operator_id: uuid.UUID) -> asyncpg.Record | None:
+    """A declaration of the operator with the driver it shows (see row_of and driver_of)."""
+    record: asyncpg.Record | None = await db.fetchrow(
+        f"{_WITH_DRIVER} WHERE d.id = $1 AND d.operator_id = $2", declaration_id, operator_id
     )
-    return rows
+    return record
 
 
-async def find_overlap(
-    db: asyncpg.Connection,
-    driver_id: uuid.UUID,
-    posting_country: str,
-    start: datetime.date,
-    end: datetime.date,
-    other_than: uuid.UUID,
-) -> uuid.UUID | None:
-    found: uuid.UUID | None = await db.fetchval(
-        "SELECT id FROM declarations WHERE driver_id = $1 AND posting_country = $2 AND status = 'SUBMITTED'"
-        # The last condition is implied by the six-month limit and skips the months that cannot overlap.
-        " AND start_date <= $4 AND end_date >= $3 AND id <> $5"
-        f" AND end_date <= $4::date + {MAX_PERIOD_DAYS} ORDER BY id LIMIT 1",
-        driver_id,
-        posting_country,
-        start,
-        end,
-        other_than,
+async def fetch_driver_version(db: asyncpg.Connection, driver_id: uuid.UUID, version: int) -> StoredDriver:
+    record = await db.fetchrow(
+        f"SELECT {_DRIVER} FROM driver_versions v WHERE v.driver_id = $1 AND v.version = $2", driver_id, version
     )
-    return found
+    assert record is not None  # a declaration's driver version is kept as long as the declaration
+    return driver_of(record, 0)
+
+
+async def insert(db: Transaction, declaration: StoredDeclaration) -> None:
+    await db.execute(
+        f"INSERT INTO declarations ({', '.join(COLUMNS)}) VALUES ({_PLACEHOLDERS})",
+        *msgspec.structs.astuple(declaration),
+    )
+
+
+async def replace_draft(db: Transaction, declaration: StoredDeclaration) -> None:
+    await db.execute(f"UPDATE declarations SET {_ASSIGNMENTS} WHERE id = $1", *msgspec.structs.astuple(declaration))
+
+
+async def delete_draft(db: Transaction, declaration_id: uuid.UUID) -> None:
+    await db.execute("DELETE FROM declarations WHERE id = $1 AND status = 'DRAFT'", declaration_id)
+
+
+# The statement of a new version: the stored version, if it was submitted, is kept as a
+# document on its event; the row becomes the new version; the new version's event is written.
+# ``{refuse}`` is a condition under which nothing is written (an overlap).
+_RECORD_VERSION = f"""
+WITH refused AS MATERIALIZED ({{refused}}),
+old AS (
+    SELECT d.* FROM declarations d WHERE d.id = $1 AND NOT EXISTS (SELECT 1 FROM refused)
+), kept AS (
+    UPDATE declaration_events e SET superseded = to_jsonb(old)
+    FROM old WHERE e.declaration_id = old.id AND e.version = old.version AND old.status <> 'DRAFT'
+), written AS (
+    UPDATE declarations d SET {_ASSIGNMENTS} FROM old WHERE d.id = old.id RETURNING d.id
+), recorded AS (
+    INSERT INTO declaration_events (declaration_id, version, event_type, recorded_at)
+    SELECT id, ${_N + 1}, ${_N + 2}, ${_N + 3} FROM written
+)
+SELECT (SELECT id FROM refused) AS refused_by
+"""
+
+
+def _parameter(column: str) -> str:
+    """The placeholder of ``column`` in a statement that takes a row's columns as $1, $2, ..."""
+    return f"${COLUMNS.index(column) + 1}"
+
+
+_OVERLAPPING = (
+    f"SELECT d.id FROM declarations d, (SELECT {_parameter('driver_id')}::uuid AS driver_id,"
+    f" {_parameter('posting_country')}::text AS posting_country, {_parameter('start_date')}::date AS start_date,"
+    f" {_parameter('end_date')}::date AS end_date) c"
+    f" WHERE {overlap('d', 'c')} AND d.id <> {_parameter('id')} ORDER BY d.id LIMIT 1"
+)
+_NOTHING = "SELECT NULL::uuid AS id WHERE false"
 
 
 async def record_version(
-    db: asyncpg.Connection, declaration: Declaration, event_type: str, stored_end: datetime.date
-) -> None:
-    """Write a new version and its event in one statement: one round trip, one outcome.
-
-    ``stored_end`` is the end date stored so far (it names the row's partition, see update)."""
-    # $1 id, $5 version, $6 posting country, $8 end date: see COLUMNS.
-    await db.execute(
-        f"WITH version AS (UPDATE declarations SET {_ASSIGNMENTS} WHERE id = $1 AND end_date = $19)"
-        " INSERT INTO declaration_events (declaration_id, version, event_type, posting_country, end_date, payload)"
-        " VALUES ($1, $5, $17, $6, $8, $18)",
-        *_row(declaration),
-        event_type,
-        msgspec.to_builtins(declaration),
-        stored_end,
+    db: Transaction, declaration: StoredDeclaration, event: EventType, *, check_overlap: bool
+) -> uuid.UUID | None:
+    """Store ``declaration`` as the version after the stored one, with its event, in one round
+    trip; with ``check_overlap``, write nothing and return the overlapping declaration's id if
+    there is one. The declaration and its driver must be locked (``lock_for_change``)."""
+    sql = _RECORD_VERSION.format(refused=_OVERLAPPING if check_overlap else _NOTHING)
+    refused_by: uuid.UUID | None = await db.fetchval(
+        sql, *msgspec.structs.astuple(declaration), declaration.version, event, declaration.updated_at
     )
+    return refused_by
+
+
+async def lock_current_of_driver(db: Transaction, operator_id: uuid.UUID, driver_id: uuid.UUID) -> None:
+    """Lock what a change of the driver touches, in the order every path locks: the operator's
+    shared filing locks, then the driver's drafts and submitted declarations (in id order); the
+    change of the driver's row locks it next."""
+    await db.execute(
+        f"""
+        WITH filing AS MATERIALIZED ({filing_lock("$2::uuid")})
+        SELECT d.id FROM declarations d
+        WHERE d.driver_id = (SELECT $1::uuid FROM filing) AND d.operator_id = $2 AND d.status <> 'WITHDRAWN'
+        ORDER BY d.id FOR UPDATE
+        """,
+        driver_id,
+        operator_id,
+    )
+
+
+async def follow_drivers(
+    db: Transaction, driver_ids: list[uuid.UUID], now: datetime.datetime, today: datetime.date
+) -> int:
+    """Each draft and current submitted declaration of ``driver_ids`` becomes a new version
+    showing its driver's current version; submitted ones keep the version they leave as a
+    document and record an UPDATED event. One statement for any number of drivers (what they
+    touch must be locked); returns how many declarations changed."""
+    changed: int = await db.fetchval(
+        """
+        WITH old AS (
+            SELECT d.*, r.version AS new_driver_version FROM declarations d
+            JOIN drivers r ON r.id = d.driver_id
+            WHERE d.driver_id = ANY($1::uuid[]) AND d.driver_version <> r.version
+              AND (d.status = 'DRAFT' OR (d.status = 'SUBMITTED' AND d.end_date >= $3))
+        ), kept AS (
+            UPDATE declaration_events e SET superseded = to_jsonb(old) - 'new_driver_version'
+            FROM old WHERE e.declaration_id = old.id AND e.version = old.version AND old.status <> 'DRAFT'
+        ), written AS (
+            UPDATE declarations d SET version = old.version + 1, driver_version = old.new_driver_version,
+                updated_at = $2
+            FROM old WHERE d.id = old.id
+            RETURNING d.id, d.version, d.status
+        ), recorded AS (
+            INSERT INTO declaration_events (declaration_id, version, event_type, recorded_at)
+            SELECT id, version, 'UPDATED', $2 FROM written WHERE status = 'SUBMITTED'
+        )
+        SELECT count(*) FROM written
+        """,
+        driver_ids,
+        now,
+        today,
+    )
+    return changed
 
 
 class DeclarationFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -245,10 +299,10 @@ class DeclarationFilter(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _STATUS_CONDITIONS = {
-    "DRAFT": "status = 'DRAFT'",
-    "WITHDRAWN": "status = 'WITHDRAWN'",
-    "SUBMITTED": "status = 'SUBMITTED' AND end_date >= {today}",
-    "EXPIRED": "status = 'SUBMITTED' AND end_date < {today}",
+    "DRAFT": "d.status = 'DRAFT'",
+    "WITHDRAWN": "d.status = 'WITHDRAWN'",
+    "SUBMITTED": "d.status = 'SUBMITTED' AND d.end_date >= {today}",
+    "EXPIRED": "d.status = 'SUBMITTED' AND d.end_date < {today}",
 }
 STATUSES = tuple(_STATUS_CONDITIONS)
 
@@ -261,19 +315,20 @@ async def page(
     limit: int,
     where: DeclarationFilter,
 ) -> list[asyncpg.Record]:
+    """A page of the operator's declarations in id order, with their driver's name."""
     arguments: list[Any] = [operator_id, limit + 1]
 
     def parameter(value: Any) -> str:
         arguments.append(value)
         return f"${len(arguments)}"
 
-    conditions = ["operator_id = $1"]
+    conditions = ["d.operator_id = $1"]
     for column, operator, value in (
-        ("id", ">", after),
-        ("posting_country", "=", where.posting_country),
-        ("driver_id", "=", where.driver_id),
-        ("end_date", ">=", where.end_date_from),
-        ("end_date", "<=", where.end_date_to),
+        ("d.id", ">", after),
+        ("d.posting_country", "=", where.posting_country),
+        ("d.driver_id", "=", where.driver_id),
+        ("d.end_date", ">=", where.end_date_from),
+        ("d.end_date", "<=", where.end_date_to),
     ):
         if value is not None:
             conditions.append(f"{column} {operator} {parameter(value)}")
@@ -281,8 +336,10 @@ async def page(
         condition = _STATUS_CONDITIONS[where.status]
         conditions.append(condition.format(today=parameter(today)) if "{today}" in condition else condition)
     sql = (
-        "SELECT id, driver_id, driver, status, posting_country, start_date, end_date, updated_at"
-        f" FROM declarations WHERE {' AND '.join(conditions)} ORDER BY id LIMIT $2"
+        "SELECT d.id, d.driver_id, v.latin_first_name, v.latin_last_name, d.status, d.posting_country,"
+        " d.start_date, d.end_date, d.updated_at FROM declarations d"
+        " JOIN driver_versions v ON v.driver_id = d.driver_id AND v.version = d.driver_version"
+        f" WHERE {' AND '.join(conditions)} ORDER BY d.id LIMIT $2"
     )
     rows: list[asyncpg.Record] = await db.fetch(sql, *arguments)
     return rows

@@ -14,13 +14,12 @@ import hashlib
 import uuid
 from typing import Any
 
-import asyncpg
 import msgspec
 from litestar import Request, Response
 
+from portal.db import Transaction
 from portal.errors import ApiError, Unprocessable
 from portal.idempotency import repository
-from schemas.errors import FieldError
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 200
@@ -60,7 +59,7 @@ async def before_request(request: Request[Any, Any, Any]) -> None:
         _answer.set(None)
         return
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise ApiError(f"the Idempotency-Key header must have 1 to {MAX_KEY_LENGTH} characters")
+        raise ApiError.of("Idempotency-Key", "idempotency_key_length", maxLength=MAX_KEY_LENGTH)
     # Keys are scoped to the caller named in the headers; authentication checks that name
     # against the API key and a forged one rolls the claim back with everything else.
     caller = request.headers.get("x-operator-id") or request.headers.get("x-authority-id") or ""
@@ -81,7 +80,7 @@ async def after_request(response: Response[Any]) -> Response[Any]:
     return response
 
 
-async def claim(db: asyncpg.Connection, request: Request[Any, Any, Any]) -> None:
+async def claim(db: Transaction, request: Request[Any, Any, Any]) -> None:
     """Claim the request's key, or raise Replay with the first answer, or refuse a reused key."""
     answer: Answer | None = getattr(request.state, "idempotency", None)
     if answer is None:
@@ -92,13 +91,11 @@ async def claim(db: asyncpg.Connection, request: Request[Any, Any, Any]) -> None
     first = await repository.first_answer(db, answer.principal, answer.key)
     request.state.idempotency = None
     if first is None or first["request_hash"] != digest:
-        raise Unprocessable(
-            [FieldError(field="Idempotency-Key", message="was used before with a different request: use a new key")]
-        )
+        raise Unprocessable.of("Idempotency-Key", "idempotency_key_reused")
     raise Replay(first["status_code"], first["response_body"])
 
 
-async def remember(db: asyncpg.Connection, request: Request[Any, Any, Any]) -> None:
+async def remember(db: Transaction, request: Request[Any, Any, Any]) -> None:
     """Store the answer of a claimed request, in its transaction, before it commits."""
     answer: Answer | None = getattr(request.state, "idempotency", None)
     if answer is None or answer.response is None:

@@ -5,8 +5,10 @@ import uuid
 
 import asyncpg
 
+from portal.db import Transaction
 
-async def claim(db: asyncpg.Connection, principal: uuid.UUID, key: str, request_hash: bytes) -> bool:
+
+async def claim(db: Transaction, principal: uuid.UUID, key: str, request_hash: bytes) -> bool:
     """Insert the key's row; False when it exists (waiting first for a concurrent claim to end)."""
     inserted = await db.fetchval(
         "INSERT INTO idempotency_keys (principal_id, key, request_hash) VALUES ($1, $2, $3)"
@@ -27,7 +29,7 @@ async def first_answer(db: asyncpg.Connection, principal: uuid.UUID, key: str) -
     return row
 
 
-async def store_answer(db: asyncpg.Connection, principal: uuid.UUID, key: str, status_code: int, body: bytes) -> None:
+async def store_answer(db: Transaction, principal: uuid.UUID, key: str, status_code: int, body: bytes) -> None:
     await db.execute(
         "UPDATE idempotency_keys SET status_code = $3, response_body = $4 WHERE principal_id = $1 AND key = $2",
         principal,

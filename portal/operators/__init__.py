@@ -1,1 +1,1 @@
-"""Operators, their API keys, drivers and vehicle register."""
+"""The operator's own registers: drivers and vehicles."""

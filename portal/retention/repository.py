@@ -1,12 +1,55 @@
-"""SQL of retention: the monthly partitions of each table, made ahead and dropped when due."""
+"""SQL of retention: declarations deleted in small batches once due, the audit log's monthly
+partitions made ahead and dropped when due."""
 
 import datetime
 
 import asyncpg
 
-# The tables partitioned by month, and what their month is of.
-BY_END_DATE = ("declarations", "declaration_events")
+# The audit log is partitioned by the month of the look-up.
 BY_LOOK_UP_TIME = ("authority_audit", "authority_audit_hits")
+
+
+async def count_declarations_due(db: asyncpg.Connection | asyncpg.Pool, ended_before: datetime.date) -> int:
+    due: int = await db.fetchval("SELECT count(*) FROM declarations WHERE end_date < $1", ended_before)
+    return due
+
+
+async def delete_declarations(db: asyncpg.Connection | asyncpg.Pool, ended_before: datetime.date, batch: int) -> int:
+    """Delete up to ``batch`` declarations that ended before ``ended_before``, with their events
+    (and the versions they keep), in one statement; return how many declarations went."""
+    deleted: int = await db.fetchval(
+        """
+        WITH due AS (
+            SELECT ctid FROM declarations WHERE end_date < $1 LIMIT $2
+        ), gone AS (
+            DELETE FROM declarations d USING due WHERE d.ctid = due.ctid RETURNING d.id
+        ), events AS (
+            DELETE FROM declaration_events e USING gone WHERE e.declaration_id = gone.id
+        )
+        SELECT count(*) FROM gone
+        """,
+        ended_before,
+        batch,
+    )
+    return deleted
+
+
+async def delete_unused_driver_versions(db: asyncpg.Connection | asyncpg.Pool) -> int:
+    """Forget the driver versions that neither a driver (as now) nor any kept declaration
+    version shows: the personal data of a driver as they were goes with the last declaration
+    that showed it."""
+    status: str = await db.execute(
+        """
+        DELETE FROM driver_versions v
+        USING drivers r
+        WHERE r.id = v.driver_id AND v.version < r.version
+          AND NOT EXISTS (SELECT 1 FROM declarations d WHERE d.driver_id = v.driver_id AND d.driver_version = v.version)
+          AND NOT EXISTS (
+              SELECT 1 FROM declarations d JOIN declaration_events e ON e.declaration_id = d.id
+              WHERE d.driver_id = v.driver_id AND (e.superseded->>'driver_version')::integer = v.version)
+        """
+    )
+    return int(status.split()[-1])
 
 
 async def make_months(
@@ -45,7 +88,7 @@ async def finish_detach_and_drop(db: asyncpg.Connection, parent: str, partition:
 
 
 async def detach_and_drop(db: asyncpg.Connection, parent: str, partition: str) -> None:
-    """Drop one month without stopping filing.
+    """Drop one month without stopping look-ups.
 
     DETACH ... CONCURRENTLY takes only a SHARE UPDATE EXCLUSIVE lock on the parent, so inserts
     and reads go on meanwhile (a plain DROP would take an ACCESS EXCLUSIVE lock). It cannot run
@@ -53,26 +96,6 @@ async def detach_and_drop(db: asyncpg.Connection, parent: str, partition: str) -
     """
     await db.execute(f"ALTER TABLE {_name(parent)} DETACH PARTITION {_name(partition)} CONCURRENTLY")
     await db.execute(f"DROP TABLE {_name(partition)}")
-
-
-async def forget_references(db: asyncpg.Connection, ended_before: datetime.date, batch: int = 10_000) -> int:
-    """Delete up to ``batch`` bulk references whose declaration is gone; return how many.
-
-    The one table retention empties row by row: it is narrow, and a reference outlives its
-    declaration only when an update moved the end date.
-    """
-    status: str = await db.execute(
-        """
-        DELETE FROM declaration_references WHERE ctid IN (
-            SELECT r.ctid FROM declaration_references r
-            WHERE r.end_date < $1 AND NOT EXISTS (SELECT 1 FROM declarations d WHERE d.id = r.declaration_id)
-            LIMIT $2
-        )
-        """,
-        ended_before,
-        batch,
-    )
-    return int(status.split()[-1])
 
 
 def _name(identifier: str) -> str:

@@ -1,9 +1,9 @@
-"""What retention removes and when, and the months kept ready ahead of filing.
+"""What retention removes and when, and the months of the audit log kept ready ahead.
 
-A monthly partition goes once every row in it is past its retention: declarations (and each
-version's outbox row) ``retention_months`` after the end of the month their end date falls
-in, audit rows ``audit_retention_months`` after the month of the look-up. So a row goes at
-most a month after its own due day, and nothing is ever deleted row by row.
+Declarations go, with their versions and events, ``retention.months`` after their end date:
+the worker deletes what is due every night, a small batch per transaction, so that filing never
+waits for it. Audit rows go ``retention.audit_months`` after the month of the look-up, a whole
+month at a time (the audit log refuses any other deletion).
 """
 
 import datetime
@@ -12,15 +12,23 @@ import asyncpg
 import msgspec
 import structlog
 
-from portal.declarations.rules import add_months
+from portal.dates import add_months, month_start
 from portal.retention import repository
-from portal.settings import Settings
+from portal.settings import Retention
 
 log = structlog.get_logger(__name__)
 
-# Months kept ready ahead of today: the filing window (portal.declarations.rules) ends at most
-# 18 months ahead, so a housekeeping job that stopped would leave six months to notice.
-MONTHS_AHEAD = 24
+# Declarations deleted per transaction: small enough that a batch holds no lock for long.
+BATCH = 10_000
+
+
+class Due(msgspec.Struct, frozen=True):
+    """What retention deletes on a day: the declarations that ended before ``ended_before``, and
+    whole months of the audit log."""
+
+    ended_before: datetime.date
+    declarations: int
+    audit_months: list["DueMonth"]
 
 
 class DueMonth(msgspec.Struct, frozen=True):
@@ -30,49 +38,55 @@ class DueMonth(msgspec.Struct, frozen=True):
     rows: int
 
 
+def first_day_kept(today: datetime.date, months: int) -> datetime.date:
+    """Declarations that ended before this day are past retention."""
+    return add_months(today, -months)
+
+
 def _first_kept_month(today: datetime.date, months_kept: int) -> datetime.date:
-    """The oldest month still kept: a month goes when its last day is ``months_kept`` behind."""
-    return add_months(today.replace(day=1), -months_kept)
+    """The oldest month of the audit log still kept: a month goes when its last day is ``months_kept`` behind."""
+    return add_months(month_start(today), -months_kept)
 
 
-async def prepare_months(db: asyncpg.Connection | asyncpg.Pool, today: datetime.date) -> int:
-    """Create the months filing and look-ups will need; return how many were missing."""
-    this_month = today.replace(day=1)
-    ahead = add_months(this_month, MONTHS_AHEAD)
+async def prepare_months(db: asyncpg.Connection | asyncpg.Pool, settings: Retention, today: datetime.date) -> int:
+    """Create the months the audit log will need; return how many were missing."""
+    this_month = month_start(today)
+    ahead = add_months(this_month, settings.months_ahead)
     made = 0
-    for table in repository.BY_END_DATE + repository.BY_LOOK_UP_TIME:
+    for table in repository.BY_LOOK_UP_TIME:
         made += await repository.make_months(db, table, this_month, ahead)
     return made
 
 
-async def due(db: asyncpg.Connection | asyncpg.Pool, settings: Settings, today: datetime.date) -> list[DueMonth]:
-    """The partitions past their retention, with their row counts, oldest first."""
-    kept_from = {
-        **{table: _first_kept_month(today, settings.retention_months) for table in repository.BY_END_DATE},
-        **{table: _first_kept_month(today, settings.audit_retention_months) for table in repository.BY_LOOK_UP_TIME},
-    }
-    found = []
-    for table, first_kept in kept_from.items():
+async def due(db: asyncpg.Connection | asyncpg.Pool, settings: Retention, today: datetime.date) -> Due:
+    """What is past retention on ``today``, counted."""
+    ended_before = first_day_kept(today, settings.months)
+    first_kept = _first_kept_month(today, settings.audit_months)
+    months = []
+    for table in repository.BY_LOOK_UP_TIME:
         for row in await repository.months(db, table):
             if row["month"] < first_kept:
                 rows = await repository.count_rows(db, row["partition"])
-                found.append(DueMonth(table, row["partition"], row["month"], rows))
-    return found
+                months.append(DueMonth(table, row["partition"], row["month"], rows))
+    return Due(ended_before, await repository.count_declarations_due(db, ended_before), months)
 
 
-async def apply(db: asyncpg.Connection, settings: Settings, today: datetime.date) -> list[DueMonth]:
-    """Drop every partition past its retention and prepare the months ahead; ``db`` outside a transaction."""
+async def apply(db: asyncpg.Connection, settings: Retention, today: datetime.date) -> Due:
+    """Delete what is past retention and prepare the months ahead; ``db`` outside a transaction
+    (each batch is its own, and a month detaches CONCURRENTLY)."""
+    found = await due(db, settings, today)
+    deleted = 0
+    while batch := await repository.delete_declarations(db, found.ended_before, BATCH):
+        deleted += batch
+    forgotten = await repository.delete_unused_driver_versions(db)
+    if deleted or forgotten:
+        log.info("retention deleted declarations", declarations=deleted, driver_versions=forgotten)
     for stuck in await repository.detached_half_way(db):
         await repository.finish_detach_and_drop(db, stuck["parent"], stuck["partition"])
-    dropped = await due(db, settings, today)
-    for month in dropped:
+    for month in found.audit_months:
         await repository.detach_and_drop(db, month.table, month.partition)
         log.info("retention dropped a month", table=month.table, month=str(month.month), rows=month.rows)
-    # References of declarations that went: in small batches, each its own transaction.
-    first_kept = _first_kept_month(today, settings.retention_months)
-    while await repository.forget_references(db, first_kept):
-        pass
-    made = await prepare_months(db, today)
+    made = await prepare_months(db, settings, today)
     if made:
         log.info("retention prepared months ahead", partitions=made)
-    return dropped
+    return msgspec.structs.replace(found, declarations=deleted)

@@ -5,11 +5,13 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, delete, get, post, put
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from portal import normalize
-from portal.db import Db
-from portal.operators.auth import CurrentOperator
+from portal.dependencies import InTransaction
+from portal.identity.auth import CurrentOperator
+from portal.openapi import AUTHENTICATED, WITH_BODY, errors
 from portal.operators.drivers import service
 from portal.operators.drivers.repository import DriverFilter
 from portal.pagination import decode_cursor, next_cursor
@@ -22,10 +24,10 @@ class DriverController(Controller):
     path = "/drivers"
     tags = ["Drivers"]
 
-    @get(operation_id="ListDrivers", summary="List drivers, oldest first")
+    @get(operation_id="ListDrivers", summary="List drivers, oldest first", responses=errors(*AUTHENTICATED))
     async def list_drivers(
         self,
-        db: Db,
+        db: InTransaction,
         operator: CurrentOperator,
         limit: Annotated[int, QueryParameter(ge=1, le=250, description="page size, 1 to 250")],
         start_key: Annotated[
@@ -49,12 +51,17 @@ class DriverController(Controller):
         items, ids = await service.page(db, operator, decode_cursor(start_key), limit, where)
         return DriverPage(items=items, last_evaluated_key=next_cursor(ids, limit), count=len(items))
 
-    @post(operation_id="CreateDriver", dto=StrictJSON[DriverFields], return_dto=None)
-    async def create_driver(self, db: Db, operator: CurrentOperator, data: JSONBody[DriverFields]) -> Driver:
+    @post(
+        operation_id="CreateDriver",
+        dto=StrictJSON[DriverFields],
+        return_dto=None,
+        responses=errors(*AUTHENTICATED, *WITH_BODY, 409),
+    )
+    async def create_driver(self, db: InTransaction, operator: CurrentOperator, data: JSONBody[DriverFields]) -> Driver:
         return await service.create(db, operator, data)
 
-    @get("/{driver_id:uuid}", operation_id="GetDriver")
-    async def get_driver(self, db: Db, operator: CurrentOperator, driver_id: FromPath[uuid.UUID]) -> Driver:
+    @get("/{driver_id:uuid}", operation_id="GetDriver", responses=errors(*AUTHENTICATED, 404))
+    async def get_driver(self, db: InTransaction, operator: CurrentOperator, driver_id: FromPath[uuid.UUID]) -> Driver:
         return await service.read(db, operator, driver_id)
 
     @put(
@@ -63,18 +70,27 @@ class DriverController(Controller):
         dto=StrictJSON[DriverFields],
         return_dto=None,
         description="Replaces the driver; each draft and current submitted declaration of theirs gets a new version.",
+        responses=errors(*AUTHENTICATED, *WITH_BODY, 404, 409),
     )
     async def replace_driver(
-        self, db: Db, operator: CurrentOperator, driver_id: FromPath[uuid.UUID], data: JSONBody[DriverFields]
+        self,
+        db: InTransaction,
+        operator: CurrentOperator,
+        driver_id: FromPath[uuid.UUID],
+        data: JSONBody[DriverFields],
+        driver_dependents: NamedDependency[service.Dependents],
     ) -> Driver:
-        return await service.replace(db, operator, driver_id, data)
+        return await service.replace(db, operator, driver_id, data, driver_dependents)
 
     @delete(
         "/{driver_id:uuid}",
         operation_id="DeleteDriver",
         status_code=200,
         description="409 if the driver has declarations.",
+        responses=errors(*AUTHENTICATED, 404, 409),
     )
-    async def delete_driver(self, db: Db, operator: CurrentOperator, driver_id: FromPath[uuid.UUID]) -> Deleted:
+    async def delete_driver(
+        self, db: InTransaction, operator: CurrentOperator, driver_id: FromPath[uuid.UUID]
+    ) -> Deleted:
         await service.delete(db, operator, driver_id)
         return Deleted(message="driver deleted")

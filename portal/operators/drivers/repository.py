@@ -1,4 +1,4 @@
-"""SQL for drivers. Columns are the wire names without their ``driver_`` prefix."""
+"""SQL for drivers and their versions. Columns are those of ``storage.StoredDriver``, by name."""
 
 import datetime
 import uuid
@@ -7,17 +7,17 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from schemas.drivers import DriverFields
+from portal.db import Transaction
+from portal.operators.drivers.storage import DRIVER_COLUMNS, StoredDriver
 
-FIELD_COLUMNS = {name: name.removeprefix("driver_") for name in DriverFields.__struct_fields__}
-_COLUMNS = ", ".join(FIELD_COLUMNS.values())
-# $1 is the driver id and $2 the operator id; the fields follow.
-_PLACEHOLDERS = ", ".join(f"${i}" for i in range(3, 3 + len(FIELD_COLUMNS)))
-_ASSIGNMENTS = ", ".join(f"{column} = ${i}" for i, column in enumerate(FIELD_COLUMNS.values(), start=3))
+_COLUMNS = ", ".join(DRIVER_COLUMNS)
+_N = len(DRIVER_COLUMNS)
+# $1 is the driver id, $2 the operator id, $3 the time; the details follow.
+_DETAILS = ", ".join(f"${i}" for i in range(4, 4 + _N))
 
 # Declarations are counted at read time: "active" depends on today's date.
 _SELECT = f"""
-    SELECT d.id, d.operator_id, d.updated_at, {_COLUMNS},
+    SELECT {", ".join(f"d.{column}" for column in DRIVER_COLUMNS)}, d.id, d.operator_id, d.updated_at,
            EXISTS (SELECT 1 FROM declarations x WHERE x.driver_id = d.id) AS has_declarations,
            (SELECT count(*) FROM declarations x
              WHERE x.driver_id = d.id AND x.status = 'SUBMITTED' AND x.end_date >= $2) AS active_declarations
@@ -25,30 +25,60 @@ _SELECT = f"""
 """
 
 
-def _values(fields: DriverFields) -> list[Any]:
-    return [getattr(fields, name) for name in FIELD_COLUMNS]
+def details_of(record: asyncpg.Record) -> StoredDriver:
+    """The details of a row selected with the driver's columns first (see _SELECT)."""
+    return StoredDriver(*record[:_N])
 
 
-async def insert(db: asyncpg.Connection, driver_id: uuid.UUID, operator_id: uuid.UUID, fields: DriverFields) -> None:
+async def insert(
+    db: Transaction, driver_id: uuid.UUID, operator_id: uuid.UUID, driver: StoredDriver, now: datetime.datetime
+) -> None:
+    """A new driver and their first version; UniqueViolationError for a licence and birth date taken."""
     await db.execute(
-        f"INSERT INTO drivers (id, operator_id, updated_at, {_COLUMNS}) VALUES ($1, $2, now(), {_PLACEHOLDERS})",
+        f"""
+        WITH driver AS (
+            INSERT INTO drivers (id, operator_id, updated_at, version, {_COLUMNS})
+            VALUES ($1, $2, $3, 1, {_DETAILS})
+        )
+        INSERT INTO driver_versions (driver_id, version, {_COLUMNS}) VALUES ($1, 1, {_DETAILS})
+        """,
         driver_id,
         operator_id,
-        *_values(fields),
+        now,
+        *msgspec.structs.astuple(driver),
     )
 
 
-async def update(db: asyncpg.Connection, driver_id: uuid.UUID, operator_id: uuid.UUID, fields: DriverFields) -> bool:
-    status = await db.execute(
-        f"UPDATE drivers SET updated_at = now(), {_ASSIGNMENTS} WHERE id = $1 AND operator_id = $2",
+async def update(
+    db: Transaction, driver_id: uuid.UUID, operator_id: uuid.UUID, driver: StoredDriver, now: datetime.datetime
+) -> int | None:
+    """Replace the driver's details; a change is a new version. Return the driver's version now,
+    or None when the operator has no such driver."""
+    version: int | None = await db.fetchval(
+        f"""
+        WITH current AS (
+            SELECT id, version, ({_COLUMNS}) IS DISTINCT FROM ({_DETAILS}) AS changed FROM drivers
+            WHERE id = $1 AND operator_id = $2 FOR UPDATE
+        ), changed AS (
+            UPDATE drivers d SET ({_COLUMNS}) = ({_DETAILS}), version = c.version + 1, updated_at = $3
+            FROM current c WHERE d.id = c.id AND c.changed
+            RETURNING d.version
+        ), kept AS (
+            INSERT INTO driver_versions (driver_id, version, {_COLUMNS})
+            SELECT $1, version, {_DETAILS} FROM changed
+        )
+        SELECT coalesce((SELECT version FROM changed), (SELECT version FROM current))
+        """,
         driver_id,
         operator_id,
-        *_values(fields),
+        now,
+        *msgspec.structs.astuple(driver),
     )
-    return bool(status == "UPDATE 1")
+    return version
 
 
-async def delete(db: asyncpg.Connection, driver_id: uuid.UUID, operator_id: uuid.UUID) -> bool:
+async def delete(db: Transaction, driver_id: uuid.UUID, operator_id: uuid.UUID) -> bool:
+    """Delete a driver without declarations (and their versions); False when there is none such."""
     status = await db.execute("DELETE FROM drivers WHERE id = $1 AND operator_id = $2", driver_id, operator_id)
     return bool(status == "DELETE 1")
 

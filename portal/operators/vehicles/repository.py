@@ -4,13 +4,14 @@ import uuid
 
 import asyncpg
 
-from portal.declarations.rules import RegisteredVehicle
+from portal.db import Transaction
+from portal.operators.vehicles.register import RegisteredVehicle
 from schemas.vehicles import VehicleFields
 
 _COLUMNS = "id, plate_number, registration_country, transport_type, vehicle_weight"
 
 
-async def insert(db: asyncpg.Connection, vehicle_id: uuid.UUID, operator_id: uuid.UUID, fields: VehicleFields) -> None:
+async def insert(db: Transaction, vehicle_id: uuid.UUID, operator_id: uuid.UUID, fields: VehicleFields) -> None:
     await db.execute(
         "INSERT INTO vehicles (id, operator_id, plate_number, registration_country, transport_type, vehicle_weight,"
         " updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())",
@@ -23,7 +24,7 @@ async def insert(db: asyncpg.Connection, vehicle_id: uuid.UUID, operator_id: uui
     )
 
 
-async def update(db: asyncpg.Connection, vehicle_id: uuid.UUID, operator_id: uuid.UUID, fields: VehicleFields) -> bool:
+async def update(db: Transaction, vehicle_id: uuid.UUID, operator_id: uuid.UUID, fields: VehicleFields) -> bool:
     status = await db.execute(
         "UPDATE vehicles SET plate_number = $3, registration_country = $4, transport_type = $5,"
         " vehicle_weight = $6, updated_at = now() WHERE id = $1 AND operator_id = $2",
@@ -37,7 +38,7 @@ async def update(db: asyncpg.Connection, vehicle_id: uuid.UUID, operator_id: uui
     return bool(status == "UPDATE 1")
 
 
-async def delete(db: asyncpg.Connection, vehicle_id: uuid.UUID, operator_id: uuid.UUID) -> bool:
+async def delete(db: Transaction, vehicle_id: uuid.UUID, operator_id: uuid.UUID) -> bool:
     status = await db.execute("DELETE FROM vehicles WHERE id = $1 AND operator_id = $2", vehicle_id, operator_id)
     return bool(status == "DELETE 1")
 

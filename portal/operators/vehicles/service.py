@@ -4,10 +4,12 @@ import uuid
 
 import asyncpg
 
+from portal.db import Transaction
 from portal.errors import Conflict, NotFound, Unprocessable
+from portal.identity.auth import OperatorPrincipal
 from portal.ids import new_id
-from portal.operators.auth import OperatorPrincipal
 from portal.operators.vehicles import repository
+from portal.refusals import refusal
 from schemas.errors import FieldError
 from schemas.vehicles import Vehicle, VehicleFields, VehicleListItem
 
@@ -15,9 +17,9 @@ from schemas.vehicles import Vehicle, VehicleFields, VehicleListItem
 def check(fields: VehicleFields) -> list[FieldError]:
     goods = fields.transport_type == "CARRIAGE_OF_GOODS"
     if goods and fields.vehicle_weight not in ("LIGHT", "HEAVY"):
-        return [FieldError(field="vehicleWeight", message="must be LIGHT or HEAVY for carriage of goods")]
+        return [refusal("vehicleWeight", "weight_required")]
     if not goods and fields.vehicle_weight:
-        return [FieldError(field="vehicleWeight", message="must be empty for carriage of passengers")]
+        return [refusal("vehicleWeight", "weight_not_allowed")]
     return []
 
 
@@ -41,47 +43,42 @@ def to_list_item(row: asyncpg.Record) -> VehicleListItem:
     )
 
 
-_DUPLICATE = "this plate is in the register already"
-
-
 async def read(db: asyncpg.Connection, operator: OperatorPrincipal, vehicle_id: uuid.UUID) -> Vehicle:
     row = await repository.fetch(db, vehicle_id, operator.operator_id)
     if row is None:
-        raise NotFound("no such vehicle")
+        raise NotFound.of("", "not_found", kind="vehicle")
     return to_vehicle(row)
 
 
-async def create(db: asyncpg.Connection, operator: OperatorPrincipal, fields: VehicleFields) -> Vehicle:
+async def create(db: Transaction, operator: OperatorPrincipal, fields: VehicleFields) -> Vehicle:
     if errors := check(fields):
         raise Unprocessable(errors)
     vehicle_id = new_id()
     try:
-        async with db.transaction():
-            await repository.insert(db, vehicle_id, operator.operator_id, fields)
+        await repository.insert(db, vehicle_id, operator.operator_id, fields)
     except asyncpg.UniqueViolationError:
-        raise Conflict(_DUPLICATE) from None
+        raise Conflict.of("plateNumber", "duplicate_plate") from None
     return await read(db, operator, vehicle_id)
 
 
 async def replace(
-    db: asyncpg.Connection, operator: OperatorPrincipal, vehicle_id: uuid.UUID, fields: VehicleFields
+    db: Transaction, operator: OperatorPrincipal, vehicle_id: uuid.UUID, fields: VehicleFields
 ) -> Vehicle:
     if errors := check(fields):
         raise Unprocessable(errors)
     try:
-        async with db.transaction():
-            found = await repository.update(db, vehicle_id, operator.operator_id, fields)
+        found = await repository.update(db, vehicle_id, operator.operator_id, fields)
     except asyncpg.UniqueViolationError:
-        raise Conflict(_DUPLICATE) from None
+        raise Conflict.of("plateNumber", "duplicate_plate") from None
     if not found:
-        raise NotFound("no such vehicle")
+        raise NotFound.of("", "not_found", kind="vehicle")
     return await read(db, operator, vehicle_id)
 
 
-async def delete(db: asyncpg.Connection, operator: OperatorPrincipal, vehicle_id: uuid.UUID) -> None:
+async def delete(db: Transaction, operator: OperatorPrincipal, vehicle_id: uuid.UUID) -> None:
     # Declarations keep the plates they named: removing a vehicle from the register later is allowed.
     if not await repository.delete(db, vehicle_id, operator.operator_id):
-        raise NotFound("no such vehicle")
+        raise NotFound.of("", "not_found", kind="vehicle")
 
 
 async def page(

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TypeVar
 
-from portal.fleet.tables import _DNI_LETTER, _DNI_LETTERS, _UNIQUE, DIGITS, PlateFormat, Template, _template
+from loadtests.synthetic.tables import _DNI_LETTER, _DNI_LETTERS, _UNIQUE, DIGITS, PlateFormat, Template, _template
 
 T = TypeVar("T")
 # ---------------------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def _nationality(
 
 @functools.cache
 def nationalities() -> tuple[Nationality, ...]:
-    """The nationalities of portal/fleet/nationalities.toml, read once."""
+    """The nationalities of loadtests/synthetic/nationalities.toml, read once."""
     table = tomllib.loads((Path(__file__).parent / "nationalities.toml").read_text(encoding="utf-8"))
     # TOML has no null: a country without identity cards says id_card = "".
     entries: list[dict[str, Any]] = table["nationality"]

@@ -2,18 +2,17 @@
 
 import uuid
 
-import asyncpg
-
 from portal import normalize
+from portal.db import Transaction
+from portal.identity import repository
 from portal.ids import new_id, new_secret, secret_hash
-from portal.operators import repository
 
 OPERATOR_KEY_PREFIX = "pok_"
 AUTHORITY_KEY_PREFIX = "pak_"
 
 
 async def register_operator(
-    db: asyncpg.Connection, name: str, country: str, licence: str | None = None
+    db: Transaction, name: str, country: str, licence: str | None = None
 ) -> tuple[uuid.UUID, str]:
     """Create an operator and its first API key; return the id and the key (shown once, stored hashed)."""
     operator_id = new_id()
@@ -21,25 +20,25 @@ async def register_operator(
     return operator_id, await issue_operator_key(db, operator_id, label="initial")
 
 
-async def issue_operator_key(db: asyncpg.Connection, operator_id: uuid.UUID, label: str) -> str:
+async def issue_operator_key(db: Transaction, operator_id: uuid.UUID, label: str) -> str:
     key = new_secret(OPERATOR_KEY_PREFIX)
     await repository.insert_api_key(db, new_id(), secret_hash(key), label, operator_id=operator_id)
     return key
 
 
-async def register_authority(db: asyncpg.Connection, name: str, country: str) -> tuple[uuid.UUID, str]:
+async def register_authority(db: Transaction, name: str, country: str) -> tuple[uuid.UUID, str]:
     authority_id = new_id()
     await repository.insert_authority(db, authority_id, normalize.text(name), normalize.posting_country(country))
     return authority_id, await issue_authority_key(db, authority_id, label="initial")
 
 
-async def issue_authority_key(db: asyncpg.Connection, authority_id: uuid.UUID, label: str) -> str:
+async def issue_authority_key(db: Transaction, authority_id: uuid.UUID, label: str) -> str:
     key = new_secret(AUTHORITY_KEY_PREFIX)
     await repository.insert_api_key(db, new_id(), secret_hash(key), label, authority_id=authority_id)
     return key
 
 
-async def issue_key(db: asyncpg.Connection, holder_id: uuid.UUID, label: str) -> str:
+async def issue_key(db: Transaction, holder_id: uuid.UUID, label: str) -> str:
     """Another key for an operator or an authority; ValueError when the id names neither."""
     kind = await repository.holder_exists(db, holder_id)
     if kind == "operator":

@@ -4,9 +4,11 @@ import uuid
 
 import asyncpg
 
+from portal.db import Transaction
+
 
 async def insert_operator(
-    db: asyncpg.Connection, operator_id: uuid.UUID, name: str, country: str, licence: str | None
+    db: Transaction, operator_id: uuid.UUID, name: str, country: str, licence: str | None
 ) -> None:
     await db.execute(
         "INSERT INTO operators (id, name, establishment_country, community_licence) VALUES ($1, $2, $3, $4)",
@@ -31,12 +33,12 @@ async def find_authority_by_name(db: asyncpg.Connection, name: str) -> uuid.UUID
     return found
 
 
-async def insert_authority(db: asyncpg.Connection, authority_id: uuid.UUID, name: str, country: str) -> None:
+async def insert_authority(db: Transaction, authority_id: uuid.UUID, name: str, country: str) -> None:
     await db.execute("INSERT INTO authorities (id, name, country) VALUES ($1, $2, $3)", authority_id, name, country)
 
 
 async def insert_api_key(
-    db: asyncpg.Connection,
+    db: Transaction,
     key_id: uuid.UUID,
     key_hash: bytes,
     label: str,
@@ -54,7 +56,7 @@ async def insert_api_key(
     )
 
 
-async def revoke_keys(db: asyncpg.Connection, holder_id: uuid.UUID, label: str) -> int:
+async def revoke_keys(db: Transaction, holder_id: uuid.UUID, label: str) -> int:
     """Revoke the live keys of an operator or authority with this label; return how many."""
     status: str = await db.execute(
         "UPDATE api_keys SET revoked_at = now()"

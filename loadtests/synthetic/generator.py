@@ -18,9 +18,7 @@ import math
 from collections.abc import Iterator
 from typing import Any, NamedTuple, TypeVar
 
-from portal.clock import today
-from portal.declarations.rules import last_allowed_end
-from portal.fleet.dice import (
+from loadtests.synthetic.dice import (
     _DRIVER,
     _FLEET,
     _INVALID,
@@ -34,7 +32,7 @@ from portal.fleet.dice import (
     _plate,
     _shuffle,
 )
-from portal.fleet.tables import (
+from loadtests.synthetic.tables import (
     CALLING_CODES,
     GENERIC_PLATE_FORMATS,
     HOST_ORDER,
@@ -42,6 +40,8 @@ from portal.fleet.tables import (
     nationalities,
     nationality_of,
 )
+from portal.clock import today
+from portal.declarations.rules import last_allowed_end
 from portal.normalize import POSTING_COUNTRIES, REGISTRATION_COUNTRIES
 
 T = TypeVar("T")

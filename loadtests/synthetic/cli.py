@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from portal.fleet.files import write
-from portal.fleet.generator import generate, invalid_count
+from loadtests.synthetic.files import write
+from loadtests.synthetic.generator import generate, invalid_count
 
 # Below this many records the file is written before a progress bar would be worth reading.
 _PROGRESS_FROM = 50_000
