@@ -106,7 +106,7 @@ def _requests(targets: list[Target], authorities: dict[str, tuple[uuid.UUID, str
 async def _bare(url: str, targets: list[Target], rate: float, seconds: float, concurrency: int) -> list[Measured]:
     # The yardstick runs as the portal's look-ups do: a pool that plans each statement once,
     # JIT off (portal.db.create_pool), so only the HTTP layer and the audit write differ.
-    pool = await create_pool(url, min_size=concurrency, max_size=concurrency, generic_plans=True)
+    pool = await create_pool(url, min_size=concurrency, max_size=concurrency)
     lanes = _bare_lanes(pool, targets, concurrency)
     print("bare SELECT: client ceiling (SELECT 1), saturation, fixed rate ...", file=sys.stderr)
     select_one = await saturate(_select_one_lanes(pool, concurrency), seconds / 2)

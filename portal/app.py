@@ -4,6 +4,7 @@ Everything the application needs comes from the settings it is given, kept in it
 (``app.state.settings``); nothing reads the environment here.
 """
 
+import gc
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
@@ -49,6 +50,19 @@ search and every record read is written to an audit log with its stated purpose.
 _DRIVER_DEPENDENTS = DeclarationsOfDriver()
 
 
+# Young objects are collected once this many have been made, not every 700: a bulk upload makes
+# millions, and collecting that often cost it a fifth of its rate (measured, 100,000 records).
+GC_YOUNG_THRESHOLD = 100_000
+
+
+def _tune_garbage_collector() -> None:
+    """Everything made while starting lives as long as the process: the collector need not look
+    at it again (``gc.freeze``), and collects the young less often."""
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
 def create_app(settings: Settings) -> Litestar:
     if not settings.database.url or not settings.redis.url:
         raise RuntimeError("DATABASE_URL and REDIS_URL must be set: `portal serve` sets them for its embedded servers")
@@ -58,11 +72,10 @@ def create_app(settings: Settings) -> Litestar:
     async def connections(app: Litestar) -> AsyncGenerator[None, None]:
         database = settings.database
         app.state.db_pool = await create_pool(database.url, min_size=database.pool_min, max_size=database.pool_max)
-        app.state.lookup_pool = await create_pool(
-            database.url, min_size=1, max_size=database.lookup_pool_max, generic_plans=True
-        )
+        app.state.lookup_pool = await create_pool(database.url, min_size=1, max_size=database.lookup_pool_max)
         # Short timeouts: readiness reports a Redis that is gone instead of waiting for it.
         app.state.redis = redis.Redis.from_url(settings.redis.url, socket_connect_timeout=1, socket_timeout=1)
+        _tune_garbage_collector()
         try:
             yield
         finally:

@@ -29,7 +29,7 @@ TransportTypes = Annotated[list[TransportType], msgspec.Meta(min_length=1, max_l
 Language = Annotated[str, msgspec.Meta(min_length=2, max_length=2, examples=["bg"])]
 
 
-class Declared(msgspec.Struct, rename="camel", kw_only=True):
+class Declared(msgspec.Struct, rename="camel", kw_only=True, gc=False):
     """What an operator declares (shared by the body of create and replace and by the record read back)."""
 
     driver_id: uuid.UUID

@@ -7,7 +7,7 @@ import msgspec
 from schemas.base import CountryCode, Date, DocumentType, Name, RequestBody, ResponseBody, Text, Timestamp
 
 
-class DriverDetails(msgspec.Struct, rename="camel", kw_only=True):
+class DriverDetails(msgspec.Struct, rename="camel", kw_only=True, gc=False):
     """What an operator states about a driver (all required, as in the official interface)."""
 
     driver_latin_first_name: Name

@@ -8,7 +8,7 @@ from schemas.bulk import BulkResult
 from schemas.errors import FieldError
 
 
-class Outcome(msgspec.Struct, frozen=True):
+class Outcome(msgspec.Struct, frozen=True, gc=False):
     """One record's outcome as stored: its declaration's id, or what was wrong with it."""
 
     position: int

@@ -13,6 +13,7 @@ from portal.db import Transaction
 from portal.declarations import repository as declarations
 from portal.declarations.storage import COLUMNS
 from portal.operators.drivers.storage import DRIVER_COLUMNS, StoredDriver
+from portal.operators.repository import filing_lock
 from portal.operators.vehicles.register import RegisteredVehicle
 
 # The batch's statements probe indexes row by row (joins on arrays the planner sizes well):
@@ -35,8 +36,8 @@ _DRIVERS = ", ".join(f"d.{column}" for column in DRIVER_COLUMNS)
 
 
 async def lock_partition(db: Transaction, operator_id: uuid.UUID, partition: int) -> None:
-    """The operator's filing lock of this partition, alone (see declarations.repository.filing_lock)."""
-    await db.execute(declarations.filing_lock("$1::uuid", partition=partition), operator_id)
+    """The operator's filing lock of this partition, alone (see operators.repository.filing_lock)."""
+    await db.execute(filing_lock("$1::uuid", partition=partition), operator_id)
 
 
 async def match_drivers(

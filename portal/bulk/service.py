@@ -175,26 +175,32 @@ class Counts(msgspec.Struct):
     submitted: int = 0
 
 
-async def _drivers(db: Transaction, upload: validate.Upload, filings: list[Filing]) -> None:
-    """Match each record's driver on licence number and date of birth, create the new ones and
-    give the changed ones a new version (a driver's last record in the batch wins), whose
-    declarations follow; fill in each declaration's driver."""
+# The drivers a partition's batches matched so far: (licence, date of birth) -> id, version and
+# details. Partitions never share a driver, and each batch holds the partition's filing lock.
+KnownDrivers = dict[tuple[str, datetime.date], tuple[uuid.UUID, int, StoredDriver]]
+
+
+async def _drivers(db: Transaction, upload: validate.Upload, filings: list[Filing], known: KnownDrivers) -> None:
+    """Match each record's driver on licence number and date of birth (once an upload), create
+    the new ones and give the changed ones a new version (a driver's last record in the batch
+    wins), whose declarations follow; fill in each declaration's driver."""
     stated: dict[tuple[str, datetime.date], StoredDriver] = {}
     for filing in filings:
         stated[(filing.driver.license_number, filing.driver.date_of_birth)] = filing.driver
-    known: dict[tuple[str, datetime.date], tuple[uuid.UUID, int]] = {}
     changed: list[tuple[uuid.UUID, StoredDriver]] = []
     # Twice at most: a driver someone else created meanwhile is matched the second time.
     for _ in range(2):
         unknown = [key for key in stated if key not in known]
-        rows = await repository.match_drivers(
-            db, upload.operator_id, [licence for licence, _ in unknown], [born for _, born in unknown]
-        )
-        for row in rows:
-            key = (row["license_number"], row["date_of_birth"])
-            known[key] = (row["id"], row["version"])
-            if StoredDriver(*row[2:]) != stated[key]:
-                changed.append((row["id"], stated[key]))
+        if unknown:
+            rows = await repository.match_drivers(
+                db, upload.operator_id, [licence for licence, _ in unknown], [born for _, born in unknown]
+            )
+            for row in rows:
+                known[(row["license_number"], row["date_of_birth"])] = (
+                    row["id"],
+                    row["version"],
+                    StoredDriver(*row[2:]),
+                )
         new = {key: new_id() for key in stated if key not in known}
         if not new:
             break
@@ -203,21 +209,23 @@ async def _drivers(db: Transaction, upload: validate.Upload, filings: list[Filin
                 db, upload.operator_id, list(new.values()), [stated[key] for key in new], upload.now
             )
         )
-        known.update({key: (driver_id, 1) for key, driver_id in new.items() if driver_id in inserted})
+        known.update({key: (driver_id, 1, stated[key]) for key, driver_id in new.items() if driver_id in inserted})
         if len(inserted) == len(new):
             break
+    for key, details in stated.items():
+        if known[key][2] != details:
+            changed.append((known[key][0], details))
     if changed:
         rows = await repository.change_drivers(
             db, [driver_id for driver_id, _ in changed], [details for _, details in changed], upload.now
         )
-        version = {row["id"]: row["version"] for row in rows}
-        known = {key: (driver_id, version.get(driver_id, was)) for key, (driver_id, was) in known.items()}
-        await driver_change.follow(db, list(version))
+        versions = {row["id"]: row["version"] for row in rows}
+        for driver_id, details in changed:
+            known[(details.license_number, details.date_of_birth)] = (driver_id, versions[driver_id], details)
+        await driver_change.follow(db, list(versions))
     for filing in filings:
-        declaration = filing.declaration
-        declaration.driver_id, declaration.driver_version = known[
-            (filing.driver.license_number, filing.driver.date_of_birth)
-        ]
+        driver_id, version, _ = known[(filing.driver.license_number, filing.driver.date_of_birth)]
+        filing.declaration.driver_id, filing.declaration.driver_version = driver_id, version
 
 
 def _repeated_references(filings: list[Filing]) -> dict[int, list[FieldError]]:
@@ -279,7 +287,9 @@ async def _overlaps(db: Transaction, filings: list[Filing]) -> dict[int, list[Fi
     return refused
 
 
-async def _file(db: Transaction, upload: validate.Upload, batch: Batch) -> tuple[list[Outcome], Counts]:
+async def _file(
+    db: Transaction, upload: validate.Upload, batch: Batch, known: KnownDrivers
+) -> tuple[list[Outcome], Counts]:
     """Check what needs the database and store the batch: its drivers, plates, declarations and
     events. Return each record's outcome and the batch's counts."""
     found: list[Outcome] = []
@@ -288,7 +298,7 @@ async def _file(db: Transaction, upload: validate.Upload, batch: Batch) -> tuple
     if filings:
         # Alone among the operator's filings while the batch checks overlaps and files.
         await repository.lock_partition(db, upload.operator_id, batch.partition)
-        await _drivers(db, upload, filings)
+        await _drivers(db, upload, filings, known)
         refused = _repeated_references(filings)
         refused |= await _plates_taken(db, upload, filings)
         references = [filing.record.client_reference for filing in filings if filing.position not in refused]
@@ -317,9 +327,10 @@ async def _consume(
     db: asyncpg.Connection, upload: validate.Upload, queue: "asyncio.Queue[Batch | None]", totals: Counts
 ) -> None:
     """Consumer: file one partition's batches, each in its own transaction, on its own connection."""
+    known: KnownDrivers = {}
     while (batch := await queue.get()) is not None:
         async with transaction(db) as tx:
-            found, counts = await _file(tx, upload, batch)
+            found, counts = await _file(tx, upload, batch, known)
             await repository.save_batch(
                 tx,
                 upload.upload_id,

@@ -66,7 +66,7 @@ class Register(msgspec.Struct):
         return new
 
 
-class Filing(msgspec.Struct):
+class Filing(msgspec.Struct, gc=False):
     """An accepted record on its way into a batch: the rows it would store, less what only the
     batch can tell (its driver's id and version, filled in by the batch)."""
 
@@ -79,7 +79,7 @@ class Filing(msgspec.Struct):
     new_plates: list[tuple[str, str, str, str]]
 
 
-class Refusal(msgspec.Struct, frozen=True):
+class Refusal(msgspec.Struct, frozen=True, gc=False):
     position: int
     client_reference: str | None
     errors: list[FieldError]

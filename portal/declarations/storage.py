@@ -28,7 +28,7 @@ StoredStatus = Literal["DRAFT", "SUBMITTED", "WITHDRAWN"]
 EventType = Literal["SUBMITTED", "UPDATED", "WITHDRAWN"]
 
 
-class StoredDeclaration(msgspec.Struct):
+class StoredDeclaration(msgspec.Struct, gc=False):
     """A declaration version as stored (see the module's docstring). Positional, so that a row
     whose columns were selected in this order becomes one without a dict in between.
 

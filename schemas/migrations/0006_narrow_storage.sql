@@ -90,10 +90,15 @@ ALTER TABLE declaration_events RENAME TO declaration_events_0005;
 -- The current version of each declaration (portal.declarations.storage.StoredDeclaration, in its
 -- order). EXPIRED is not stored: it is SUBMITTED with an end date in the past, computed at every
 -- read so that no periodic job can lag behind.
+--
+-- No foreign keys: checking them cost bulk filing a quarter of its insert time (a lock on the
+-- driver's and the operator's row for every declaration). The portal never deletes operators,
+-- and deletes a driver only under its row lock, which every filing takes first, after seeing
+-- that no declaration names them (portal.operators.drivers.repository.delete).
 CREATE TABLE declarations (
     id uuid PRIMARY KEY,
-    operator_id uuid NOT NULL REFERENCES operators ON DELETE CASCADE,
-    driver_id uuid NOT NULL REFERENCES drivers,
+    operator_id uuid NOT NULL,
+    driver_id uuid NOT NULL,
     driver_version integer NOT NULL,
     version integer NOT NULL,
     status declaration_status NOT NULL,

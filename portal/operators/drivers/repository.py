@@ -9,6 +9,7 @@ import msgspec
 
 from portal.db import Transaction
 from portal.operators.drivers.storage import DRIVER_COLUMNS, StoredDriver
+from portal.operators.repository import filing_lock
 
 _COLUMNS = ", ".join(DRIVER_COLUMNS)
 _N = len(DRIVER_COLUMNS)
@@ -77,9 +78,28 @@ async def update(
     return version
 
 
-async def delete(db: Transaction, driver_id: uuid.UUID, operator_id: uuid.UUID) -> bool:
-    """Delete a driver without declarations (and their versions); False when there is none such."""
-    status = await db.execute("DELETE FROM drivers WHERE id = $1 AND operator_id = $2", driver_id, operator_id)
+async def lock(db: Transaction, driver_id: uuid.UUID, operator_id: uuid.UUID) -> bool:
+    """Lock the driver against every filing for them: the operator's filing locks (bulk filing),
+    then the driver's row (which a single filing locks first); False when there is none such."""
+    locked = await db.fetchval(
+        f"""
+        WITH filing AS MATERIALIZED ({filing_lock("$2::uuid")})
+        SELECT true FROM drivers WHERE id = (SELECT $1::uuid FROM filing) AND operator_id = $2 FOR UPDATE
+        """,
+        driver_id,
+        operator_id,
+    )
+    return bool(locked)
+
+
+async def delete_unless_declared(db: Transaction, driver_id: uuid.UUID) -> bool:
+    """Delete a driver (locked, see lock) and their versions unless a declaration names them;
+    False when one does. Declarations hold no foreign key: this statement, which sees every
+    filing that held the driver before the lock was granted, keeps them whole."""
+    status = await db.execute(
+        "DELETE FROM drivers d WHERE d.id = $1 AND NOT EXISTS (SELECT 1 FROM declarations x WHERE x.driver_id = d.id)",
+        driver_id,
+    )
     return bool(status == "DELETE 1")
 
 

@@ -79,14 +79,11 @@ async def replace(
 
 
 async def delete(db: Transaction, operator: OperatorPrincipal, driver_id: uuid.UUID) -> None:
-    driver = await read(db, operator, driver_id)
-    if driver.driver_has_declarations:
+    """Delete a driver that no declaration names (409 otherwise)."""
+    if not await repository.lock(db, driver_id, operator.operator_id):
+        raise NotFound.of("", "not_found", kind="driver")
+    if not await repository.delete_unless_declared(db, driver_id):
         raise Conflict.of("", "driver_has_declarations")
-    try:
-        await repository.delete(db, driver_id, operator.operator_id)
-    except asyncpg.ForeignKeyViolationError:
-        # A declaration was filed for the driver meanwhile (its foreign key holds the driver).
-        raise Conflict.of("", "driver_has_declarations") from None
 
 
 async def page(

@@ -35,7 +35,7 @@ class DriverStatement(Protocol):
     driver_applicable_law: str
 
 
-class StoredDriver(msgspec.Struct):
+class StoredDriver(msgspec.Struct, gc=False):
     """A driver as one version of them was stated: the details of a row of driver_versions."""
 
     latin_first_name: str
