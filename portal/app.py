@@ -4,8 +4,10 @@ Everything the application needs comes from the settings it is given, kept in it
 (``app.state.settings``); nothing reads the environment here.
 """
 
+import asyncio
 import gc
-from collections.abc import AsyncGenerator
+import signal
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 
 import redis.asyncio as redis
@@ -63,6 +65,26 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
+# What `portal serve` sends its server processes before it stops them (see portal.cli).
+STOP_SIGNAL = signal.SIGUSR1
+
+
+def _listen_for_stop(uploads: Uploads) -> Callable[[], None]:
+    """On STOP_SIGNAL, bulk uploads stop reading and end at a batch boundary: a server stopped
+    for a deploy waits for its requests, and an upload can run for longer than it would wait.
+    Returns what stops listening (where no signal can be listened for, there is nothing to stop)."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(STOP_SIGNAL, uploads.stopping.set)
+    except (NotImplementedError, RuntimeError, ValueError):
+        return lambda: None
+
+    def stop_listening() -> None:
+        loop.remove_signal_handler(STOP_SIGNAL)
+
+    return stop_listening
+
+
 def create_app(settings: Settings) -> Litestar:
     if not settings.database.url or not settings.redis.url:
         raise RuntimeError("DATABASE_URL and REDIS_URL must be set: `portal serve` sets them for its embedded servers")
@@ -76,9 +98,11 @@ def create_app(settings: Settings) -> Litestar:
         # Short timeouts: readiness reports a Redis that is gone instead of waiting for it.
         app.state.redis = redis.Redis.from_url(settings.redis.url, socket_connect_timeout=1, socket_timeout=1)
         _tune_garbage_collector()
+        stopping = _listen_for_stop(app.state.uploads)
         try:
             yield
         finally:
+            stopping()
             # A server stopping lets each bulk upload finish its batch and say it was interrupted.
             await app.state.uploads.stop(settings.bulk.stop_seconds)
             await app.state.redis.aclose()

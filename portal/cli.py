@@ -1,9 +1,11 @@
 """The ``portal`` command: serve, worker, migrate, admin."""
 
 import asyncio
+import contextlib
 import importlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +24,11 @@ class _Commands(click.Group):
     """The portal's commands, with those of the benchmarking tools (``loadtests``) loaded only
     when they are run, so that serving never imports them."""
 
-    LAZY = {"fleet": ("loadtests.synthetic.cli", "fleet")}
+    LAZY = {
+        "bench": ("loadtests.cli", "bench"),
+        "bench-lookups": ("loadtests.cli", "bench_lookups"),
+        "fleet": ("loadtests.synthetic.cli", "fleet"),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])
@@ -57,7 +63,6 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool, n
     Without DATABASE_URL/REDIS_URL it starts private PostgreSQL and Redis processes under
     the data folder, applies migrations, and stops them on exit; the data stays for next time.
     """
-    from granian import Granian
     from granian.constants import Interfaces
 
     from portal.db import migrate
@@ -86,7 +91,7 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool, n
         if demo_operator:
             _print_demo(demo_operator, settings.base_url)
         try:
-            Granian(
+            _server_class()(
                 "portal.app:from_environment",
                 factory=True,
                 interface=Interfaces.ASGI,
@@ -101,6 +106,29 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool, n
             if worker is not None:
                 worker.terminate()
                 worker.wait(30)
+
+
+def _server_class() -> type:
+    # granian's server of processes: the portal runs with the GIL (granian's Granian names it).
+    from granian.server.mp import MPServer
+
+    from portal.app import STOP_SIGNAL
+
+    class Server(MPServer):
+        """granian, which first tells its server processes (STOP_SIGNAL) when it is asked to stop,
+        so that their bulk uploads end at a batch boundary before the processes are stopped."""
+
+        def signal_handler_interrupt(self, *args: object, **kwargs: object) -> None:
+            # granian keeps its worker processes in ``wrks``, each a multiprocessing Process as
+            # ``inner``: looked up defensively, so that another granian only skips the word.
+            for worker in getattr(self, "wrks", ()):
+                pid = getattr(getattr(worker, "inner", None), "pid", None)
+                if pid:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, STOP_SIGNAL)
+            super().signal_handler_interrupt(*args, **kwargs)  # type: ignore[no-untyped-call]
+
+    return Server
 
 
 def _print_demo(demo: "DemoCredentials", base_url: str) -> None:
@@ -132,53 +160,6 @@ def worker() -> None:
     settings = environment_settings()
     with services_for(settings.database.url, settings.redis.url, settings.data_dir) as (database_url, redis_url):
         run(configuration.replace(settings, database={"url": database_url}, redis={"url": redis_url}))
-
-
-@main.command()
-@click.option("--records", type=click.IntRange(1000), default=1_000_000, show_default=True, help="bulk records")
-@click.option("--drivers", type=click.IntRange(1), default=50_000, show_default=True, help="drivers in the fleet")
-@click.option("--users", type=click.IntRange(1), default=32, show_default=True, help="locust users")
-@click.option("--seconds", type=click.IntRange(5), default=20, show_default=True, help="each single-request run")
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="server processes")
-def bench(records: int, drivers: int, users: int, seconds: int, workers: int) -> None:
-    """Print the performance figures beside this machine's own limits, in one run.
-
-    Bulk filing against a raw COPY of the same rows; create and submit against a minimal
-    insert endpoint, both served and loaded alike. Uses DATABASE_URL/REDIS_URL (a fresh
-    database is created and dropped) or embedded servers.
-    """
-    from loadtests.bench import main as run_bench
-
-    run_bench(records, drivers, users, seconds, workers)
-
-
-@main.command("bench-lookups")
-@click.option(
-    "--declarations", type=click.IntRange(1000), default=20_000_000, show_default=True, help="declarations to load"
-)
-@click.option("--seconds", type=click.FloatRange(1), default=20, show_default=True, help="each measured phase")
-@click.option("--rate", type=click.FloatRange(1), default=1000, show_default=True, help="the fixed offered rate, per s")
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="server processes")
-@click.option(
-    "--concurrency", type=click.IntRange(1, 90), default=32, show_default=True, help="connections at saturation"
-)
-@click.option("--database", help="load into this database, or reuse it as loaded before; it is kept")
-@click.option("--keep", is_flag=True, help="keep the benchmark database (it is dropped by default: it is large)")
-def bench_lookups(
-    declarations: int, seconds: float, rate: float, workers: int, concurrency: int, database: str | None, keep: bool
-) -> None:
-    """Print roadside plate look-up figures on a year of declarations, beside their limits.
-
-    Loads DECLARATIONS by COPY (fewer if the disk cannot hold them, said so), then prints one
-    table: load time, database size, the bare indexed SELECT by plate through asyncpg and
-    GET /authority/declarations?plate= with its audit write (rate, p50, p99 at saturation and
-    at the fixed offered rate), the same while a bulk upload files, and the client's own
-    ceiling; each figure beside its target (p99 < 10 ms at 1,000/s, >= 50% of the bare
-    saturation rate) and the ratio. Uses DATABASE_URL/REDIS_URL or embedded servers.
-    """
-    from loadtests.lookups import main as run_lookups
-
-    run_lookups(declarations, seconds, rate, workers, concurrency, database, keep)
 
 
 @main.command("migrate")

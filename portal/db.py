@@ -81,8 +81,9 @@ def _migrations() -> list[tuple[str, str]]:
     return [(name.removesuffix(".sql"), (folder / name).read_text()) for name in files]
 
 
-async def migrate(database_url: str) -> list[str]:
-    """Apply the SQL files of ``schemas/migrations`` not yet applied, in name order; return their names."""
+async def migrate(database_url: str, *, until: str | None = None) -> list[str]:
+    """Apply the SQL files of ``schemas/migrations`` not yet applied, in name order (up to and
+    including ``until``, all by default); return their names."""
     connection = await asyncpg.connect(database_url)
     applied: list[str] = []
     try:
@@ -95,6 +96,8 @@ async def migrate(database_url: str) -> list[str]:
             )
             done = {row["version"] for row in await connection.fetch("SELECT version FROM schema_migrations")}
             for version, sql in _migrations():
+                if until is not None and version > until:
+                    break
                 if version in done:
                     continue
                 await connection.execute(sql)

@@ -1,5 +1,6 @@
 """Request bodies a fleet client would send, with the official field names."""
 
+import contextlib
 import datetime
 import itertools
 import uuid
@@ -34,6 +35,18 @@ class Authority(msgspec.Struct, frozen=True):
 def today() -> datetime.date:
     """Today as the portal sees it (its clock may be shifted: see conftest)."""
     return clock.today()
+
+
+def next_day(month: int, day: int, after: int = 1) -> datetime.date:
+    """The first ``month``-``day`` (a real date) at least ``after`` days after today: a start date
+    inside the filing window (at most a year ahead) whatever day the tests run on."""
+    earliest = today() + datetime.timedelta(days=after)
+    for year in (earliest.year, earliest.year + 1, earliest.year + 2):
+        with contextlib.suppress(ValueError):
+            candidate = datetime.date(year, month, day)
+            if candidate >= earliest:
+                return candidate
+    raise ValueError(f"no {month}-{day} in the years ahead")
 
 
 def days(n: int) -> str:

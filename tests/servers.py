@@ -55,9 +55,17 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 @contextlib.contextmanager
 def running_portal(env: dict[str, str], log: Path, *arguments: str) -> Iterator[str]:
     """``portal serve`` on a free port with ``env``, its output in ``log``; yields its URL."""
+    with served_portal(env, log, *arguments) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def served_portal(env: dict[str, str], log: Path, *arguments: str) -> Iterator[tuple[str, "subprocess.Popen[bytes]"]]:
+    """``portal serve`` as running_portal, yielding its URL and its process (the leader of its
+    own session: a signal to its group reaches every process it started)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as output:
+    with log.open("ab") as output:
         server = subprocess.Popen(
             [sys.executable, "-m", "portal", "serve", "--port", str(port), *arguments],
             env=env,
@@ -68,6 +76,6 @@ def running_portal(env: dict[str, str], log: Path, *arguments: str) -> Iterator[
         )
         try:
             wait_until_up(url, server, log)
-            yield url
+            yield url, server
         finally:
             stop(server)

@@ -3,7 +3,7 @@
 import asyncpg
 import pytest
 
-from tests.factories import Operator, declaration_body, driver_body
+from tests.factories import Operator, days, declaration_body, driver_body
 from tests.helpers import Client, submitted
 
 
@@ -51,7 +51,7 @@ async def test_another_operators_objects_are_not_found(
         ("POST", f"{declaration_url}/submit", None),
         ("PUT", f"{declaration_url}/submit", {"declarationEndDate": declaration["declarationEndDate"]}),
         ("POST", f"{declaration_url}/withdraw", None),
-        ("POST", f"{declaration_url}/copy", {"declarationStartDate": "2030-01-01", "declarationEndDate": "2030-02-01"}),
+        ("POST", f"{declaration_url}/copy", {"declarationStartDate": days(3), "declarationEndDate": days(9)}),
         ("GET", driver_url, None),
         ("PUT", driver_url, driver_body()),
         ("DELETE", driver_url, None),

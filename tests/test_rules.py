@@ -1,11 +1,12 @@
 """Each rule of domain.md with a passing and a failing case, over HTTP."""
 
+import calendar
 import datetime
 from typing import Any
 
 import pytest
 
-from tests.factories import Operator, days, declaration_body, driver_body, today, vehicle_body
+from tests.factories import Operator, days, declaration_body, driver_body, next_day, today, vehicle_body
 from tests.helpers import Client, created, fields_of, fleet, submitted
 
 
@@ -16,21 +17,29 @@ async def file(client: Client, operator: Operator, **overrides: Any) -> Any:
     )
 
 
-@pytest.mark.parametrize(
-    ("start", "end", "ok"),
-    [
-        ("2027-01-15", "2027-07-14", True),  # six months minus one day: the last allowed end
-        ("2027-01-15", "2027-07-15", False),
-        ("2027-08-31", "2028-02-27", True),  # February has no 31st: clamp, then minus one day
-        ("2027-08-31", "2028-02-29", False),
-        ("2027-03-10", "2027-03-10", True),  # one day
-        ("2027-03-10", "2027-03-09", False),  # ends before it starts
-    ],
-)
-async def test_period_covers_at_most_six_months(
-    client: Client, operator: Operator, start: str, end: str, ok: bool
-) -> None:
-    response = await file(client, operator, declarationStartDate=start, declarationEndDate=end)
+def _last_of_february(year: int) -> datetime.date:
+    return datetime.date(year, 2, 29 if calendar.isleap(year) else 28)
+
+
+def _periods() -> list[tuple[datetime.date, datetime.date, bool]]:
+    """Starts on the next such days (never fixed dates: the filing window moves with the clock)."""
+    january_15, august_31, march_10 = next_day(1, 15), next_day(8, 31), next_day(3, 10)
+    day = datetime.timedelta(days=1)
+    return [
+        (january_15, january_15.replace(month=7, day=14), True),  # six months minus one day: the last end
+        (january_15, january_15.replace(month=7, day=15), False),
+        # February has no 31st: the day is clamped to its last, then one day taken off.
+        (august_31, _last_of_february(august_31.year + 1) - day, True),
+        (august_31, _last_of_february(august_31.year + 1), False),
+        (march_10, march_10, True),  # one day
+        (march_10, march_10 - day, False),  # ends before it starts
+    ]
+
+
+@pytest.mark.parametrize("case", range(6))
+async def test_period_covers_at_most_six_months(client: Client, operator: Operator, case: int) -> None:
+    start, end, ok = _periods()[case]
+    response = await file(client, operator, declarationStartDate=start.isoformat(), declarationEndDate=end.isoformat())
     assert response.status_code == (201 if ok else 422), response.text
     if not ok:
         assert fields_of(response) == ["declarationEndDate"]

@@ -408,7 +408,7 @@ async def _finish(pool: asyncpg.Pool, upload_id: uuid.UUID, reading: Reading, to
     log.info("bulk upload ended", upload=str(upload_id), received=totals.received, rejected=totals.rejected)
 
 
-async def sweep_interrupted(pool: asyncpg.Pool, quiet_seconds: float = 60.0) -> int:
+async def sweep_interrupted(pool: asyncpg.Pool | asyncpg.Connection, quiet_seconds: float = 60.0) -> int:
     """Mark INTERRUPTED the uploads that no server files any more (it was killed), with their
     counts as committed; the client sends them again to file the rest."""
     older_than = clock.now() - datetime.timedelta(seconds=quiet_seconds)

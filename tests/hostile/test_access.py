@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import Operator, declaration_body, driver_body
+from tests.factories import Operator, declaration_body, driver_body, next_day
 from tests.hostile.support import (
     JSON,
     LISTS,
@@ -112,19 +112,27 @@ async def test_hostile_update_of_a_submitted_declaration_changes_nothing(client:
     assert after["declarationStatus"] == "SUBMITTED"
 
 
-@pytest.mark.parametrize(
-    ("body", "fields"),
-    [
-        ({"declarationStartDate": "2027-02-30", "declarationEndDate": "2027-03-01"}, ["declarationStartDate"]),
-        ({"declarationStartDate": "2027-01-15", "declarationEndDate": "2027-07-15"}, ["declarationEndDate"]),
-        ({"declarationStartDate": "2027-01-15"}, ["declarationEndDate"]),
-        ({"declarationStartDate": "2027-01-15", "declarationEndDate": "2027-02-01", "driverId": "x"}, ["driverId"]),
-    ],
-    ids=["bad-date", "too-long", "missing-end", "unknown-field"],
-)
-async def test_hostile_copy_creates_nothing(
-    client: Client, fleet: Fleet, body: dict[str, Any], fields: list[str]
-) -> None:
+def _copy_bodies() -> dict[str, tuple[dict[str, Any], list[str]]]:
+    """Bad copy bodies, dated from the portal's clock when the test runs."""
+    start = next_day(1, 15).isoformat()
+    july, february = next_day(1, 15).replace(month=7).isoformat(), next_day(1, 15).replace(month=2).isoformat()
+    return {
+        "bad-date": (
+            {"declarationStartDate": "2027-02-30", "declarationEndDate": "2027-03-01"},
+            ["declarationStartDate"],
+        ),
+        "too-long": ({"declarationStartDate": start, "declarationEndDate": july}, ["declarationEndDate"]),
+        "missing-end": ({"declarationStartDate": start}, ["declarationEndDate"]),
+        "unknown-field": (
+            {"declarationStartDate": start, "declarationEndDate": february, "driverId": "x"},
+            ["driverId"],
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", ["bad-date", "too-long", "missing-end", "unknown-field"])
+async def test_hostile_copy_creates_nothing(client: Client, fleet: Fleet, case: str) -> None:
+    body, fields = _copy_bodies()[case]
     r = await client.post("/declarations", json=declaration(fleet), headers=fleet.headers)
     assert r.status_code == 201, r.text
     r = await refused(client, fleet, "POST", f"/declarations/{r.json()['declarationId']}/copy", 422, json=body)

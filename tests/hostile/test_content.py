@@ -1,8 +1,10 @@
 """Content that breaks the rules: dates, plates, names and free text, countries."""
 
+import datetime
+
 import pytest
 
-from tests.factories import driver_body, vehicle_body
+from tests.factories import driver_body, next_day, vehicle_body
 from tests.hostile.support import (
     Client,
     Fleet,
@@ -31,23 +33,35 @@ async def test_bad_declaration_date_is_refused(client: Client, fleet: Fleet, fie
     assert error_fields(r) == [field]
 
 
+def _mid_january() -> tuple[str, str, str]:
+    """The next 15 January, and the 14 and 15 July after it."""
+    start = next_day(1, 15)
+    return start.isoformat(), start.replace(month=7, day=14).isoformat(), start.replace(month=7).isoformat()
+
+
 async def test_period_longer_than_six_months_is_refused(client: Client, fleet: Fleet) -> None:
-    body = declaration(fleet, declarationStartDate="2027-01-15", declarationEndDate="2027-07-15")
+    start, last, too_late = _mid_january()
+    body = declaration(fleet, declarationStartDate=start, declarationEndDate=too_late)
     r = await refused(client, fleet, "POST", "/declarations", 422, json=body)
     assert error_fields(r) == ["declarationEndDate"]
-    assert "2027-07-14" in message_of(r, "declarationEndDate")
+    assert last in message_of(r, "declarationEndDate")
+    [error] = r.json()["errors"]
+    assert (error["code"], error["params"]) == ("period_too_long", {"maxMonths": 6, "lastAllowedEnd": last})
 
 
 async def test_period_of_exactly_six_months_is_accepted(client: Client, fleet: Fleet) -> None:
-    body = declaration(fleet, declarationStartDate="2027-01-15", declarationEndDate="2027-07-14")
+    start, last, _ = _mid_january()
+    body = declaration(fleet, declarationStartDate=start, declarationEndDate=last)
     r = await client.post("/declarations", json=body, headers=fleet.headers)
     assert r.status_code == 201, r.text
-    assert r.json()["declarationEndDate"] == "2027-07-14"
+    assert r.json()["declarationEndDate"] == last
     assert r.json()["declarationId"] in (await stored(client, fleet.headers))["/declarations"]
 
 
 async def test_end_before_start_is_refused(client: Client, fleet: Fleet) -> None:
-    body = declaration(fleet, declarationStartDate="2027-01-15", declarationEndDate="2027-01-14")
+    start, _, _ = _mid_january()
+    end = (datetime.date.fromisoformat(start) - datetime.timedelta(days=1)).isoformat()
+    body = declaration(fleet, declarationStartDate=start, declarationEndDate=end)
     r = await refused(client, fleet, "POST", "/declarations", 422, json=body)
     assert error_fields(r) == ["declarationEndDate"]
 

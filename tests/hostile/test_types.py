@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import driver_body, vehicle_body
+from tests.factories import days, driver_body, vehicle_body
 from tests.hostile.support import (
     LISTS,
     Client,
@@ -149,8 +149,8 @@ async def test_rule_errors_are_listed_together(client: Client, fleet: Fleet) -> 
     body = declaration(
         fleet,
         declarationPostingCountry="PL",  # the operator's own country
-        declarationStartDate="2027-03-01",
-        declarationEndDate="2027-02-01",
+        declarationStartDate=days(40),
+        declarationEndDate=days(10),
         declarationTransportType=["CARRIAGE_OF_GOODS", "CARRIAGE_OF_GOODS"],
         declarationVehiclePlateNumberHeavy=[fleet.plate, fleet.plate, "ZZ99999"],
         otherContactAsTransportManager=False,
