@@ -5,7 +5,6 @@ import contextlib
 import importlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path

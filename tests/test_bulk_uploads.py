@@ -37,9 +37,8 @@ async def trickle(lines: list[dict[str, Any]], per_chunk: int, pause: float) -> 
 
 
 async def state(db: asyncpg.Connection, upload_id: uuid.UUID) -> asyncpg.Record:
-    row: asyncpg.Record = await db.fetchrow(
-        "SELECT state, received, accepted, message FROM bulk_uploads WHERE id = $1", upload_id
-    )
+    row = await db.fetchrow("SELECT state, received, accepted, message FROM bulk_uploads WHERE id = $1", upload_id)
+    assert row is not None
     return row
 
 

@@ -96,12 +96,15 @@ async def _stored(db: asyncpg.Connection, ids: list[str]) -> list[dict[str, Any]
     """Each declaration as stored: its row, its driver's version, its events and plates' register entries."""
     stored = []
     for declaration_id in ids:
-        row = dict(await db.fetchrow("SELECT * FROM declarations WHERE id = $1", uuid.UUID(declaration_id)))
+        found = await db.fetchrow("SELECT * FROM declarations WHERE id = $1", uuid.UUID(declaration_id))
+        assert found is not None
+        row = dict(found)
         driver = await db.fetchrow(
             "SELECT * FROM driver_versions WHERE driver_id = $1 AND version = $2",
             row["driver_id"],
             row["driver_version"],
         )
+        assert driver is not None
         events = await db.fetch(
             "SELECT version, event_type, superseded FROM declaration_events WHERE declaration_id = $1 ORDER BY version",
             row["id"],
