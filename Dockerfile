@@ -20,18 +20,6 @@ RUN pip install -c constraints.txt .
 # ---- runtime ---------------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm AS runtime
 
-# weasyprint loads Pango and HarfBuzz with cffi at run time, so pip cannot bring them;
-# harfbuzz-subset makes font subsetting native (weasyprint otherwise warns and falls back to
-# the slower fonttools); DejaVu is the fallback for text our packaged fonts do not cover.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 \
-        libpangoft2-1.0-0 \
-        libharfbuzz0b \
-        libharfbuzz-subset0 \
-        fonts-dejavu-core \
-    && rm -rf /var/lib/apt/lists/*
-
 # A fixed uid, so a mounted /data can be chowned to it on the host; PostgreSQL refuses root anyway.
 RUN groupadd --gid 10001 portal \
     && useradd --uid 10001 --gid portal --create-home --shell /usr/sbin/nologin portal \
@@ -53,11 +41,11 @@ USER 10001:10001
 WORKDIR /home/portal
 EXPOSE 8000
 
-# Liveness only (/ping touches neither database nor Redis). First start runs initdb and the
+# Liveness only (/health/live touches neither database nor Redis; /health/ready is readiness). First start runs initdb and the
 # migrations, hence the start period. A worker-only container serves no HTTP: run it with
 # --no-healthcheck. Run with --init so a reaper is PID 1 for the daemonised embedded PostgreSQL.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORTAL_PORT', '8000') + '/ping', timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORTAL_PORT', '8000') + '/health/live', timeout=4)"]
 
 # Exec form, no shell in between: portal itself gets SIGTERM on `docker stop` and stops the
 # server, the worker and the embedded databases cleanly.

@@ -10,18 +10,20 @@ conventional ``DATABASE_URL`` and ``REDIS_URL``.
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+
+Positive = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class Database(msgspec.Struct, frozen=True, kw_only=True):
     # Empty: start the embedded PostgreSQL under data_dir.
     url: str = ""
     # Connections per server process for filing and reads; roadside look-ups have a pool of their own.
-    pool_min: int = 2
-    pool_max: int = 10
-    lookup_pool_max: int = 10
+    pool_min: Positive = 2
+    pool_max: Positive = 10
+    lookup_pool_max: Positive = 10
 
 
 class Redis(msgspec.Struct, frozen=True, kw_only=True):
@@ -31,57 +33,58 @@ class Redis(msgspec.Struct, frozen=True, kw_only=True):
 
 class Http(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
     # The address people and QR codes reach the portal at; defaults to http://host:port.
     public_url: str = ""
     # Server processes of ``portal serve``.
-    workers: int = 2
+    workers: Positive = 2
     # Bodies above this answer 413 (the bulk route has no limit: it is streamed).
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: Positive = 1_000_000
 
 
 class Auth(msgspec.Struct, frozen=True, kw_only=True):
     # A revoked API key stops working within this many seconds in every server process.
-    cache_seconds: float = 5.0
+    cache_seconds: Annotated[float, msgspec.Meta(ge=0)] = 5.0
 
 
 class Idempotency(msgspec.Struct, frozen=True, kw_only=True):
     # How long a retry with the same Idempotency-Key replays the first answer.
-    key_hours: int = 24
+    key_hours: Positive = 24
 
 
 class Bulk(msgspec.Struct, frozen=True, kw_only=True):
     # Records filed per transaction: larger batches file faster and hold more in memory.
-    batch_size: int = 5000
+    batch_size: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 5000
     # Uploads file in this many partitions at once, split by driver, each on its own connection.
     # One on a 2-core machine: PostgreSQL and the checking in Python share the CPU already, and
     # a second partition measured no faster while it held twice the batches in memory.
-    partitions: int = 1
+    # At most 8: each has a filing lock, and a single change takes every one (operators.repository).
+    partitions: Annotated[int, msgspec.Meta(ge=1, le=8)] = 1
     # A server stopped for a deploy finishes the batch in hand within this time and marks the
     # upload INTERRUPTED; the worker's sweep marks those of a killed server.
-    stop_seconds: float = 20.0
+    stop_seconds: Annotated[float, msgspec.Meta(ge=0)] = 20.0
 
 
 class Retention(msgspec.Struct, frozen=True, kw_only=True):
     # Declarations, their versions and events are deleted this long after their end date.
-    months: int = 24
+    months: Positive = 24
     # Audit rows of authority look-ups outlive the declarations they name, so that a look-up
     # can still be accounted for after the record is gone (whole months).
-    audit_months: int = 36
+    audit_months: Positive = 36
     # Months of the audit log prepared ahead of today.
-    months_ahead: int = 24
+    months_ahead: Positive = 24
     # When the worker applies retention each day (UTC): when filing is quiet.
-    hour: int = 2
-    minute: int = 30
+    hour: Annotated[int, msgspec.Meta(ge=0, le=23)] = 2
+    minute: Annotated[int, msgspec.Meta(ge=0, le=59)] = 30
 
 
 class Worker(msgspec.Struct, frozen=True, kw_only=True):
-    db_pool_max: int = 4
+    db_pool_max: Positive = 4
     # Jobs one worker process runs at once.
-    max_jobs: int = 20
+    max_jobs: Positive = 20
     # How often stored answers of Idempotency-Keys past their hours are forgotten, and
     # interrupted bulk uploads are marked.
-    sweep_minutes: int = 15
+    sweep_minutes: Annotated[int, msgspec.Meta(ge=1, le=59)] = 15
 
 
 class Log(msgspec.Struct, frozen=True, kw_only=True):
@@ -144,7 +147,13 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         if variable in environ:
             (raw.setdefault(group, {}) if group else raw)[name] = environ[variable]
     # Environment values are strings: lax conversion parses "8000" and "true".
-    return msgspec.convert(raw, Settings, strict=False, dec_hook=_decode_path)
+    try:
+        return msgspec.convert(raw, Settings, strict=False, dec_hook=_decode_path)
+    except msgspec.ValidationError as problem:
+        # "Expected `int` <= 8 - at `$.bulk.partitions`" names the variable, not the path.
+        message, _, where = str(problem).partition(" - at `$.")
+        names = {f"{group}.{name}" if group else name: variable for variable, group, name in variables()}
+        raise msgspec.ValidationError(f"{names.get(where.rstrip('`'), where)}: {message}") from None
 
 
 def _decode_path(type_: type, value: object) -> Path:

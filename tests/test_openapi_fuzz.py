@@ -27,6 +27,12 @@ from requests.structures import CaseInsensitiveDict
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from portal.app import create_app
 from portal.settings import Settings
@@ -196,3 +202,32 @@ def test_no_server_error_for_one_generated_field_in_a_valid_body(
 
     fuzz(api_schema, method, path, test)
     assert {200, 201} & set(answers), "no generated field was accepted: the services were never reached"
+
+
+# What an integrator checks of every answer: not a server error, a status the document lists for
+# the operation, its content type, a body that fits the schema documented for that status.
+CONFORMANCE = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+def test_every_answer_is_the_one_the_document_describes(
+    api_schema: Any, fuzz_operator: Operator, method: str, path: str
+) -> None:
+    """Schemathesis with the conformance checks on and the credentials held fixed: every status
+    the operation answers is in the document, with the body and content type documented for it."""
+    found: list[str] = []
+
+    def test(case: schemathesis.Case[Any]) -> None:
+        try:
+            case.call_and_validate(headers=fuzz_operator.headers, checks=CONFORMANCE)
+        except Exception as failure:  # every failure of every case, not only the first
+            found.append(f"{case.method} {case.formatted_path}: {str(failure).strip().splitlines()[0][:300]}")
+
+    fuzz(api_schema, method, path, test)
+    assert found == [], "\n".join(dict.fromkeys(found))
