@@ -16,9 +16,10 @@ from portal.operators.drivers.storage import DRIVER_COLUMNS, StoredDriver
 from portal.operators.repository import filing_lock
 from portal.operators.vehicles.register import RegisteredVehicle
 
-# The batch's statements probe indexes row by row (joins on arrays the planner sizes well):
-# statistics of tables growing by millions of rows lag behind, and a plan that trusts them
-# would hash or sort a whole table for every batch instead.
+# The batch's statements probe indexes row by row (LATERAL ... LIMIT 1, one probe per element
+# of an array): statistics of tables growing by millions of rows lag behind, every statement is
+# planned once per connection, and a plan that trusted them read all the operator's declarations
+# for every batch (measured: seconds a batch, and growing).
 
 _COLUMNS = ", ".join(DRIVER_COLUMNS)
 _DATES = ("date_of_birth", "contract_start_date")
@@ -47,7 +48,10 @@ async def match_drivers(
     rows: list[asyncpg.Record] = await db.fetch(
         f"""
         SELECT d.id, d.version, {_DRIVERS} FROM unnest($2::text[], $3::date[]) AS k(licence, born)
-        JOIN drivers d ON d.operator_id = $1 AND d.license_number = k.licence AND d.date_of_birth = k.born
+        CROSS JOIN LATERAL (
+            SELECT * FROM drivers d
+            WHERE d.operator_id = $1 AND d.license_number = k.licence AND d.date_of_birth = k.born LIMIT 1
+        ) AS d
         """,
         operator_id,
         licences,
@@ -98,7 +102,7 @@ async def change_drivers(
             SELECT * FROM unnest($1::uuid[], {_arrays(3)}) AS n(id, {_COLUMNS})
         ), changed AS (
             UPDATE drivers d SET ({_COLUMNS}) = ({_DETAILS}), version = d.version + 1, updated_at = $2
-            FROM new n WHERE d.id = n.id
+            FROM new n WHERE d.id = n.id AND d.id = ANY($1::uuid[])
             RETURNING d.id, d.version
         ), versions AS (
             INSERT INTO driver_versions (driver_id, version, {_COLUMNS})
@@ -116,7 +120,9 @@ async def change_drivers(
 async def filed_before(db: Transaction, operator_id: uuid.UUID, references: list[str]) -> dict[str, uuid.UUID]:
     """The operator's declarations filed before under these references."""
     rows = await db.fetch(
-        "SELECT client_reference, id FROM declarations WHERE operator_id = $1 AND client_reference = ANY($2::text[])",
+        "SELECT d.client_reference, d.id FROM unnest($2::text[]) AS r(reference) CROSS JOIN LATERAL"
+        " (SELECT d.client_reference, d.id FROM declarations d WHERE d.operator_id = $1"
+        "  AND d.client_reference = r.reference AND d.client_reference IS NOT NULL LIMIT 1) AS d",
         operator_id,
         references,
     )
@@ -148,8 +154,9 @@ async def add_plates(db: Transaction, operator_id: uuid.UUID, plates: list[tuple
 
 async def register_entries(db: Transaction, operator_id: uuid.UUID, plates: list[str]) -> dict[str, RegisteredVehicle]:
     rows = await db.fetch(
-        "SELECT plate_number, transport_type, vehicle_weight FROM vehicles"
-        " WHERE operator_id = $1 AND plate_number = ANY($2::text[])",
+        "SELECT v.plate_number, v.transport_type, v.vehicle_weight FROM unnest($2::text[]) AS p(plate)"
+        " CROSS JOIN LATERAL (SELECT * FROM vehicles v WHERE v.operator_id = $1 AND v.plate_number = p.plate"
+        " LIMIT 1) AS v",
         operator_id,
         plates,
     )

@@ -46,10 +46,15 @@ _WITH_DRIVER = (
     f"SELECT {_ROW}, {_DRIVER} FROM declarations d"
     " JOIN driver_versions v ON v.driver_id = d.driver_id AND v.version = d.driver_version"
 )
-# The register entries of a list of plates, as [plate, transport type, weight] triples.
+# The register entries of a list of plates, as [plate, transport type, weight] triples: one index
+# probe a plate (LATERAL ... LIMIT 1). Every statement is planned once per connection, and a plan
+# that trusted lagging statistics could read the operator's whole register instead.
 _REGISTER = """(
     SELECT coalesce(jsonb_agg(jsonb_build_array(r.plate_number, r.transport_type, r.vehicle_weight)), '[]')
-    FROM vehicles r WHERE r.operator_id = {operator} AND r.plate_number = ANY({plates})
+    FROM unnest({plates}) AS p(plate)
+    CROSS JOIN LATERAL (
+        SELECT * FROM vehicles r WHERE r.operator_id = {operator} AND r.plate_number = p.plate LIMIT 1
+    ) AS r
 ) AS register"""
 
 
@@ -244,10 +249,14 @@ async def follow_drivers(
     changed: int = await db.fetchval(
         """
         WITH old AS (
-            SELECT d.*, r.version AS new_driver_version FROM declarations d
-            JOIN drivers r ON r.id = d.driver_id
-            WHERE d.driver_id = ANY($1::uuid[]) AND d.driver_version <> r.version
-              AND (d.status = 'DRAFT' OR (d.status = 'SUBMITTED' AND d.end_date >= $3))
+            SELECT d.*, r.version AS new_driver_version
+            FROM unnest($1::uuid[]) AS k(driver_id)
+            JOIN drivers r ON r.id = k.driver_id
+            -- LATERAL: an index probe for each driver, whatever the statistics say.
+            CROSS JOIN LATERAL (
+                SELECT * FROM declarations d WHERE d.driver_id = k.driver_id AND d.driver_version <> r.version
+                  AND (d.status = 'DRAFT' OR (d.status = 'SUBMITTED' AND d.end_date >= $3))
+            ) AS d
         ), kept AS (
             UPDATE declaration_events e SET superseded = to_jsonb(old) - 'new_driver_version'
             FROM old WHERE e.declaration_id = old.id AND e.version = old.version AND old.status <> 'DRAFT'
