@@ -89,7 +89,7 @@ def report(
     _timed("client ceiling: GET /ping, saturation", f.ping, "req/s")
     _timed("bare SELECT by plate (asyncpg), saturation", f.bare_saturated, "q/s")
     _p99(f"bare SELECT by plate at {rate:,.0f} q/s offered: p99", f.bare_offered, rate)
-    _timed("bare SELECT, PostgreSQL's default plan caching, saturation", f.bare_default_plans, "q/s")
+    _timed("bare SELECT, PostgreSQL's default planning, saturation", f.bare_default_plans, "q/s")
     _timed("GET /authority/declarations?plate=, saturation", f.http_saturated, "req/s")
     bare = f.bare_saturated.rate
     share = f.http_saturated.rate / bare

@@ -104,8 +104,9 @@ def _requests(targets: list[Target], authorities: dict[str, tuple[uuid.UUID, str
 
 
 async def _bare(url: str, targets: list[Target], rate: float, seconds: float, concurrency: int) -> list[Measured]:
-    # The yardstick runs as the portal's look-ups do: a pool that plans each statement once,
-    # JIT off (portal.db.create_pool), so only the HTTP layer and the audit write differ.
+    # The yardstick runs as the portal's look-ups do: a pool that plans each statement once, JIT
+    # and parallel workers off (portal.db.create_pool), so only the HTTP layer and the audit
+    # write differ.
     pool = await create_pool(url, min_size=concurrency, max_size=concurrency)
     lanes = _bare_lanes(pool, targets, concurrency)
     print("bare SELECT: client ceiling (SELECT 1), saturation, fixed rate ...", file=sys.stderr)
@@ -113,8 +114,8 @@ async def _bare(url: str, targets: list[Target], rate: float, seconds: float, co
     await saturate(lanes, WARM_UP_SECONDS)
     figures = [select_one, await saturate(lanes, seconds), await offer(lanes, rate, seconds)]
     await pool.close()
-    # Not the yardstick, the reason for it: PostgreSQL's default keeps planning the statement at
-    # every execution over every monthly partition (its generic plan's estimate looks worse).
+    # Not the yardstick, the reason for it: with PostgreSQL's defaults each look-up is planned
+    # anew and may start parallel workers, which cost more than the look-up itself.
     default = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency)
     assert default is not None
     default_lanes = _bare_lanes(default, targets, concurrency)

@@ -146,13 +146,23 @@ class _HttpLane(asyncio.Protocol):
         return await self.answer
 
 
-async def http_lanes(port: int, requests: list[bytes], count: int) -> tuple[list[Call], list[_HttpLane]]:
+def raw_request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    """An HTTP/1.1 request as the lanes send it."""
+    lines = [f"{method} {path} HTTP/1.1", "host: 127.0.0.1", f"content-length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def http_lanes(
+    port: int, requests: list[bytes], count: int, expect: int = 200
+) -> tuple[list[Call], list[_HttpLane]]:
+    """``count`` connections sending ``requests`` in turn; a call answered ``expect`` succeeded."""
     loop = asyncio.get_running_loop()
     connections = [(await loop.create_connection(_HttpLane, "127.0.0.1", port))[1] for _ in range(count)]
 
     def lane(connection: _HttpLane) -> Call:
         async def call(number: int) -> bool:
-            return await connection.get(requests[number % len(requests)]) == 200
+            return await connection.get(requests[number % len(requests)]) == expect
 
         return call
 

@@ -3,24 +3,42 @@
 import logging
 import time
 
+import msgspec
 import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+_json = msgspec.json.Encoder(enc_hook=str)
+
+
+def _json_line(_: object, __: str, event: structlog.typing.EventDict) -> bytes:
+    return _json.encode(event)
+
 
 def configure(level: str = "INFO", *, as_json: bool = False) -> None:
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    """Lines of ``key=value`` for people, or of JSON for a log collector (``as_json``).
+
+    Both are written as they are made, in the request's own process: every request writes a
+    line, so the renderers are the cheap ones (measured: structlog's console renderer cost
+    more than half of what the rest of the line did)."""
+    processors: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+    ]
+    if as_json:
+        processors.append(_json_line)
+        factory: structlog.typing.WrappedLogger = structlog.BytesLoggerFactory()
+    else:
+        processors.append(
+            structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"], repr_native_str=False)
+        )
+        factory = structlog.PrintLoggerFactory()
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=factory,
         cache_logger_on_first_use=True,
     )
 

@@ -3,6 +3,7 @@ never a record filed twice, and the client can always send the upload again to f
 
 import asyncio
 import contextlib
+import datetime
 import json
 import os
 import signal
@@ -13,11 +14,15 @@ from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
+from litestar.testing import AsyncTestClient
 
-from portal.bulk.service import sweep_interrupted
-from tests.conftest import new_operator
-from tests.factories import Operator
+from portal.app import create_app
+from portal.bulk.service import partition_of, sweep_interrupted
+from portal.settings import Bulk
+from tests.conftest import new_operator, settings_for
+from tests.factories import Operator, driver_body
 from tests.helpers import Client
 from tests.servers import served_portal
 from tests.test_bulk import NDJSON, ndjson, record
@@ -164,3 +169,28 @@ async def test_a_server_stopped_for_a_deploy_finishes_its_batch_and_marks_the_up
 
 def test_records_are_whole_lines() -> None:
     assert json.loads(ndjson(records("X", 1)).decode())["clientReference"] == "X-00000"
+
+
+async def test_one_reference_in_two_partitions_files_one_declaration(
+    database_url: str, servers: tuple[str, str], db: asyncpg.Connection
+) -> None:
+    """Records of two drivers go to two partitions, each filing on its own: the same reference
+    in both is filed once, the other record answered with the declaration filed under it."""
+    settings = msgspec.structs.replace(settings_for(database_url, servers[1]), bulk=Bulk(partitions=2, batch_size=50))
+    operator = await new_operator(db)
+    first = record("TWICE")
+    second = record("TWICE", driver_body())
+    while partition_of(second["driverLicenseNumber"], datetime.date.fromisoformat(second["driverDateOfBirth"]), 2) == (
+        partition_of(first["driverLicenseNumber"], datetime.date.fromisoformat(first["driverDateOfBirth"]), 2)
+    ):
+        second = record("TWICE", driver_body())
+    async with AsyncTestClient(create_app(settings)) as client:
+        response = await client.post(
+            "/declarations/bulk?submit=true", content=ndjson([first, second]), headers=operator.headers | NDJSON
+        )
+        assert response.status_code == 202, response.text
+        assert (response.json()["state"], response.json()["accepted"]) == ("DONE", 2)
+        results = await client.get(response.json()["resultsUrl"], headers=operator.headers)
+    ids = {json.loads(line)["declarationId"] for line in results.text.splitlines()}
+    assert len(ids) == 1
+    assert await filed(db, operator) == 1

@@ -19,7 +19,7 @@ ROWS = (
     "client ceiling: GET /ping, saturation",
     "bare SELECT by plate (asyncpg), saturation",
     "bare SELECT by plate at 100 q/s offered: p99",
-    "bare SELECT, PostgreSQL's default plan caching, saturation",
+    "bare SELECT, PostgreSQL's default planning, saturation",
     "GET /authority/declarations?plate=, saturation",
     "HTTP look-up saturation rate vs the bare SELECT's",
     "HTTP look-up at 100 req/s offered: p99",

@@ -323,23 +323,41 @@ async def _file(
     return found, counts
 
 
+async def _file_once(db: asyncpg.Connection, upload: validate.Upload, batch: Batch, known: KnownDrivers) -> Counts:
+    """File a batch in one transaction with its outcomes, return its counts, and learn its drivers once
+    it has committed. A reference that another partition filed while this batch was checked
+    (two records under one reference, of two drivers) fails the batch's COPY: the batch is
+    checked and filed again, and finds it filed before."""
+    for attempt in (1, 2):
+        learnt = dict(known)
+        try:
+            async with transaction(db) as tx:
+                found, counts = await _file(tx, upload, batch, learnt)
+                await repository.save_batch(
+                    tx,
+                    upload.upload_id,
+                    batch.partition,
+                    found[0].position,
+                    len(found),
+                    outcomes.encode(found),
+                    (counts.received, counts.accepted, counts.rejected, counts.submitted),
+                )
+        except asyncpg.UniqueViolationError:
+            if attempt == 2:
+                raise
+            continue
+        known.update(learnt)
+        return counts
+    raise AssertionError("unreachable: the second attempt returns or raises")
+
+
 async def _consume(
     db: asyncpg.Connection, upload: validate.Upload, queue: "asyncio.Queue[Batch | None]", totals: Counts
 ) -> None:
     """Consumer: file one partition's batches, each in its own transaction, on its own connection."""
     known: KnownDrivers = {}
     while (batch := await queue.get()) is not None:
-        async with transaction(db) as tx:
-            found, counts = await _file(tx, upload, batch, known)
-            await repository.save_batch(
-                tx,
-                upload.upload_id,
-                batch.partition,
-                found[0].position,
-                len(found),
-                outcomes.encode(found),
-                (counts.received, counts.accepted, counts.rejected, counts.submitted),
-            )
+        counts = await _file_once(db, upload, batch, known)
         for field in Counts.__struct_fields__:
             setattr(totals, field, getattr(totals, field) + getattr(counts, field))
 
