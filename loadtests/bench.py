@@ -198,10 +198,12 @@ async def _database_size(url: str, *, dropping: str | None = None) -> int:
 def _drafts(port: int, folder: Path, headers: dict[str, str]) -> Path:
     """File DRAFTS drafts (for drivers of their own) and list their ids, for SubmittingUser."""
     drafts_file, ids_file = folder / "drafts.ndjson", folder / "drafts.ids"
-    write(drafts_file, generate(DRAFTS // 20, DRAFTS, seed=4242, operator_country="PL"))
+    # Generated records ask to be submitted; these stay drafts.
+    records = generate(DRAFTS // 20, DRAFTS, seed=4242, operator_country="PL")
+    write(drafts_file, (record | {"submit": False} for record in records))
     with httpx.Client(timeout=httpx.Timeout(30, read=None)) as client:
         filed = client.post(
-            f"http://127.0.0.1:{port}/declarations/bulk?submit=false",
+            f"http://127.0.0.1:{port}/declarations/bulk",
             content=drafts_file.read_bytes(),
             headers=headers | {"content-type": "application/x-ndjson"},
         )
