@@ -168,7 +168,8 @@ def _bulk(
     sampler = threading.Thread(target=_peak_rss, args=(psutil.Process(server.pid), stop, peak), daemon=True)
     sampler.start()
     started = time.perf_counter()
-    with httpx.Client(timeout=httpx.Timeout(30, read=None)) as client:
+    # No write timeout: the server reads a batch, then files it before it reads on.
+    with httpx.Client(timeout=httpx.Timeout(30, read=None, write=None)) as client:
         response = client.post(
             f"http://127.0.0.1:{port}/declarations/bulk?submit=true",
             content=chunks(),

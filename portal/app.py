@@ -23,6 +23,9 @@ from portal.db import close_pool, create_pool
 from portal.declarations.api import DeclarationController
 from portal.declarations.driver_change import DeclarationsOfDriver
 from portal.dependencies import provide_single_statement, provide_transaction
+from portal.documents.api import PrintController, download_document
+from portal.documents.links import DocumentLinks
+from portal.documents.service import Rendering
 from portal.errors import EXCEPTION_HANDLERS
 from portal.health import MetricsController, health, live, ping, ready
 from portal.identity.auth import (
@@ -34,6 +37,7 @@ from portal.identity.auth import (
 )
 from portal.operators.drivers.api import DriverController
 from portal.operators.vehicles.api import VehicleController
+from portal.secrets import secret_key
 from portal.settings import Settings, read_settings
 
 API_DESCRIPTION = """
@@ -105,6 +109,7 @@ def create_app(settings: Settings) -> Litestar:
             stopping()
             # A server stopping lets each bulk upload finish its batch and say it was interrupted.
             await app.state.uploads.stop(settings.bulk.stop_seconds)
+            app.state.rendering.renderer.close()
             await app.state.redis.aclose()
             await close_pool(app.state.lookup_pool)
             await close_pool(app.state.db_pool)
@@ -115,6 +120,7 @@ def create_app(settings: Settings) -> Litestar:
             DriverController,
             VehicleController,
             DeclarationController,
+            PrintController,
             AccessLogController,
             BulkController,
         ],
@@ -137,7 +143,7 @@ def create_app(settings: Settings) -> Litestar:
         security=[{"apiKey": [], "authorityId": []}],
     )
     app = Litestar(
-        route_handlers=[operator_api, authority_api, ping, live, ready, health, MetricsController],
+        route_handlers=[operator_api, authority_api, download_document, ping, live, ready, health, MetricsController],
         lifespan=[connections],
         exception_handlers={**EXCEPTION_HANDLERS, idempotency.Replay: idempotency.replay_handler},
         before_request=idempotency.before_request,
@@ -153,6 +159,9 @@ def create_app(settings: Settings) -> Litestar:
     app.state.settings = settings
     app.state.key_cache = KeyCache(settings.auth.cache_seconds)
     app.state.uploads = Uploads()
+    # Started when a print first needs it: most prints find the worker's PDF stored.
+    app.state.rendering = Rendering.of(settings)
+    app.state.document_links = DocumentLinks(secret_key(settings), settings.base_url, settings.documents.link_minutes)
     return app
 
 

@@ -81,6 +81,8 @@ MESSAGES: dict[RefusalCode, str] = {
     "repeated_reference": "repeats the reference of record {position}",
     "record_too_large": "the record has {size} bytes, more than {maxBytes}",
     "not_found": "no such {kind}",
+    "link_invalid": "this link is not valid or has expired: ask for a new one",
+    "language_unavailable": "the declaration is not translated into {language} yet; it is in {available}",
     "not_found_in_country": "no declaration {declarationId} posted to {country}",
     "route_not_found": "no such path: see /schema for the API",
     "method_not_allowed": "this path does not answer {method}: see /schema for the API",

@@ -87,6 +87,32 @@ class Worker(msgspec.Struct, frozen=True, kw_only=True):
     sweep_minutes: Annotated[int, msgspec.Meta(ge=1, le=59)] = 15
 
 
+class Documents(msgspec.Struct, frozen=True, kw_only=True):
+    # Where PDFs are kept, each under the SHA-256 of its bytes; empty: documents/ under data_dir.
+    store_path: str = ""
+    # How long a download link of POST /declarations/{id}/print works.
+    link_minutes: Positive = 60
+    # Rendering processes of each worker, and of each server process for a PDF asked for
+    # before the worker rendered it.
+    render_processes: Positive = 1
+    # Jobs a rendering process runs before it is replaced: weasyprint's caches grow.
+    jobs_per_process: Positive = 50
+    # Pages a rendering job lays out: a warm process lays out a batch faster than one page a call.
+    pages_per_job: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
+
+
+class Delivery(msgspec.Struct, frozen=True, kw_only=True):
+    # How often the worker turns new events into deliveries and enqueues what is due.
+    drain_seconds: Annotated[int, msgspec.Meta(ge=1, le=30)] = 2
+    # A delivery enqueued this long ago and not done is enqueued again (a lost queue, a killed worker).
+    requeue_minutes: Positive = 10
+    # Attempts before a delivery is FAILED; the wait doubles after each, from retry_seconds.
+    max_attempts: Positive = 6
+    retry_seconds: Positive = 30
+    # Jobs waiting in the queue at most: a large bulk upload waits in PostgreSQL, not in Redis.
+    queued_max: Positive = 200
+
+
 class Log(msgspec.Struct, frozen=True, kw_only=True):
     level: str = "INFO"
     json: bool = False
@@ -104,7 +130,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bulk: Bulk = Bulk()
     retention: Retention = Retention()
     worker: Worker = Worker()
+    documents: Documents = Documents()
+    delivery: Delivery = Delivery()
     log: Log = Log()
+    # Signs download links; empty: a random key kept in data_dir (set one where several hosts serve).
+    secret_key: str = ""
+
+    @property
+    def document_store(self) -> Path:
+        return Path(self.documents.store_path) if self.documents.store_path else self.data_dir / "documents"
 
     @property
     def base_url(self) -> str:
@@ -122,6 +156,8 @@ _GROUP_PREFIX = {
     "bulk": "BULK_",
     "retention": "RETENTION_",
     "worker": "WORKER_",
+    "documents": "DOCUMENTS_",
+    "delivery": "DELIVERY_",
     "log": "LOG_",
 }
 # The conventional names, without the prefix.

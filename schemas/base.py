@@ -89,5 +89,10 @@ OperationType = Literal["CABOTAGE_OPERATIONS", "INTERNATIONAL_CARRIAGE"]
 DocumentType = Literal["IDCARD", "PASSPORT", "DRIVINGLICENSE"]
 VehicleWeight = Literal["LIGHT", "HEAVY", ""]
 DeclarationStatus = Literal["DRAFT", "SUBMITTED", "WITHDRAWN", "EXPIRED"]
+# The languages of the declaration PDF, as the official interface names them (``no``: Norwegian).
+Language = Literal[
+    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu",
+    "it", "lt", "lv", "mt", "nl", "no", "pl", "pt", "ro", "sk", "sl", "sv",
+]  # fmt: skip
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=250)]

@@ -66,6 +66,9 @@ RefusalCode = Literal[
     "unknown_driver",
     "driver_under_age",
     "frozen_once_submitted",
+    # Documents
+    "link_invalid",
+    "language_unavailable",
     # Drivers and vehicles
     "before_earliest",
     "driver_too_young",

@@ -11,9 +11,9 @@ from types import ModuleType
 
 import msgspec
 
-from schemas import authorities, bulk, declarations, drivers, errors, vehicles
+from schemas import authorities, bulk, declarations, documents, drivers, errors, vehicles
 
-WIRE_MODULES: tuple[ModuleType, ...] = (drivers, vehicles, declarations, bulk, authorities, errors)
+WIRE_MODULES: tuple[ModuleType, ...] = (drivers, vehicles, declarations, documents, bulk, authorities, errors)
 FOLDER = Path(__file__).parent / "json"
 
 

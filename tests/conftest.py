@@ -4,6 +4,7 @@ its own built by the real migrations; each test files under operators of its own
 cannot see each other's data."""
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -72,8 +73,15 @@ def settings(database_url: str, servers: tuple[str, str]) -> Settings:
 
 
 def settings_for(database_url: str, redis_url: str) -> Settings:
-    """The settings of an application under test: keys are looked up at every request."""
-    return Settings(database=Database(url=database_url), redis=Redis(url=redis_url), auth=Auth(cache_seconds=0.0))
+    """The settings of an application under test: keys are looked up at every request; its files
+    (the PDFs) in a folder of its own."""
+    return Settings(
+        data_dir=Path(tempfile.mkdtemp(prefix="portal-test-")),
+        secret_key="a secret of the tests only",
+        database=Database(url=database_url),
+        redis=Redis(url=redis_url),
+        auth=Auth(cache_seconds=0.0),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -212,7 +212,7 @@ async def test_the_migration_carries_wide_rows_and_their_history_over(
     await db.execute("INSERT INTO authorities (id, name, country) VALUES ($1, 'Old DREAL', 'FR')", authority_id)
     await db.close()
 
-    assert await migrate(old_database) == ["0006_narrow_storage", "0007_bulk_batches"]
+    assert await migrate(old_database) == ["0006_narrow_storage", "0007_bulk_batches", "0008_deliveries"]
 
     db = await asyncpg.connect(old_database)
     from portal.db import transaction

@@ -37,8 +37,24 @@ async def connect(redis_url: str) -> ArqRedis:
     )
 
 
+async def enqueue(redis: ArqRedis, function: str, *args: Any, job_id: str) -> bool:
+    """Enqueue a job (its arguments: ids only); False if one with ``job_id`` is queued or running."""
+    return await redis.enqueue_job(function, *args, _job_id=job_id) is not None
+
+
+async def waiting(redis: ArqRedis) -> int:
+    """Jobs queued and not yet started."""
+    count: int = await redis.zcard(QUEUE_NAME)
+    return count
+
+
 def job(coroutine: WorkerCoroutine, *, timeout_seconds: float, max_tries: int = 5) -> Function:
     return func(coroutine, timeout=timeout_seconds, max_tries=max_tries)
+
+
+def every_seconds(coroutine: WorkerCoroutine, seconds: int, *, timeout_seconds: float) -> Any:
+    """A periodic job that runs every ``seconds`` (a divisor of 60) on one worker."""
+    return cron(coroutine, second=set(range(0, 60, seconds)), timeout=timeout_seconds, unique=True, run_at_startup=True)
 
 
 def every_minutes(coroutine: WorkerCoroutine, minutes: int, *, timeout_seconds: float) -> Any:

@@ -210,6 +210,7 @@ async def _drivers(db: Transaction, upload: validate.Upload, filings: list[Filin
             )
         )
         known.update({key: (driver_id, 1, stated[key]) for key, driver_id in new.items() if driver_id in inserted})
+        await repository.keep_driver_statistics(db, len(inserted))
         if len(inserted) == len(new):
             break
     for key, details in stated.items():

@@ -12,7 +12,7 @@ import asyncpg
 import msgspec
 
 from portal.db import Transaction
-from portal.declarations.storage import COLUMNS, EventType, StoredDeclaration
+from portal.declarations.storage import COLUMNS, EventType, StoredDeclaration, from_document
 from portal.operators.drivers.storage import DRIVER_COLUMNS, StoredDriver
 from portal.operators.repository import filing_lock
 from portal.operators.vehicles.register import RegisteredVehicle
@@ -331,3 +331,23 @@ async def page(
     )
     rows: list[asyncpg.Record] = await db.fetch(sql, *arguments)
     return rows
+
+
+async def fetch_version(db: asyncpg.Connection, declaration_id: uuid.UUID, version: int) -> StoredDeclaration | None:
+    """A recorded version of a declaration: the row while it is the current one, else the
+    document its event kept when a later version replaced it (read leniently)."""
+    record = await db.fetchrow(
+        f"""
+        SELECT {_ROW}, e.superseded FROM (SELECT 1) AS one
+        LEFT JOIN declarations d ON d.id = $1 AND d.version = $2
+        LEFT JOIN declaration_events e ON d.id IS NULL AND e.declaration_id = $1 AND e.version = $2
+        """,
+        declaration_id,
+        version,
+    )
+    assert record is not None
+    if record["id"] is not None:
+        return row_of(record)
+    if record["superseded"] is not None:
+        return from_document(record["superseded"])
+    return None

@@ -3,8 +3,10 @@
 import uuid
 
 import asyncpg
+import msgspec
 
 from portal.db import Transaction
+from portal.identity.storage import OperatorProfile, StoredOperator, operator_of
 
 
 async def insert_operator(
@@ -90,3 +92,18 @@ async def find_key_holder(db: asyncpg.Connection | asyncpg.Pool, key_hash: bytes
         key_hash,
     )
     return row
+
+
+async def fetch_operator(db: asyncpg.Connection, operator_id: uuid.UUID) -> StoredOperator | None:
+    record = await db.fetchrow(
+        "SELECT name, establishment_country, community_licence, profile FROM operators WHERE id = $1", operator_id
+    )
+    return None if record is None else operator_of(*record)
+
+
+async def set_operator_profile(db: Transaction, operator_id: uuid.UUID, profile: OperatorProfile) -> None:
+    await db.execute(
+        "UPDATE operators SET profile = $2::text::jsonb WHERE id = $1",
+        operator_id,
+        msgspec.json.encode(profile).decode(),
+    )

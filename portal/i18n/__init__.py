@@ -1,0 +1,86 @@
+"""The portal's languages: gettext catalogues compiled by Babel, CLDR names and date formats.
+
+The PDFs, the verification page and the e-mails speak the 24 official EU languages and
+Norwegian, named by the codes the official interface uses (``no`` for Norwegian, which CLDR
+and the catalogues call Bokmål, ``nb``). English is the source language: it has no catalogue.
+"""
+
+import datetime
+import functools
+import gettext
+from pathlib import Path
+from typing import get_args
+
+import babel
+import babel.dates
+from babel.support import Translations
+
+from schemas.base import Language as Language  # re-exported: the portal's name for them
+
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+DEFAULT: Language = "en"
+CATALOGUES = Path(__file__).parent / "locale"
+DOMAIN = "portal"
+# English as the EU writes it (5 December 2026); Norwegian is Bokmål.
+_LOCALE_NAMES = {"en": "en_IE", "no": "nb"}
+
+
+def locale_name(language: Language) -> str:
+    """The CLDR and catalogue name of ``language``."""
+    return _LOCALE_NAMES.get(language, language)
+
+
+@functools.cache
+def translations(language: Language) -> gettext.NullTranslations:
+    """The compiled catalogue of ``language`` (English: the messages as written)."""
+    if language == DEFAULT:
+        return gettext.NullTranslations()
+    found = Translations.load(CATALOGUES, [locale_name(language)], domain=DOMAIN)
+    if not isinstance(found, Translations):  # Babel answers NullTranslations when none is found
+        raise LookupError(f"no compiled catalogue for {language!r} under {CATALOGUES}")
+    return found
+
+
+@functools.cache
+def available() -> tuple[Language, ...]:
+    """The languages whose catalogue is compiled (and English)."""
+    return tuple(
+        language
+        for language in LANGUAGES
+        if language == DEFAULT or (CATALOGUES / locale_name(language) / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file()
+    )
+
+
+@functools.cache
+def _locale(language: Language) -> babel.Locale:
+    return babel.Locale.parse(locale_name(language))
+
+
+def country_name(code: str, language: Language) -> str:
+    """The name of the country with ISO code ``code`` in ``language`` (Greece is ``GR`` there too)."""
+    name: str = _locale(language).territories.get(code.upper(), code)
+    return name
+
+
+def date_text(value: datetime.date, language: Language) -> str:
+    """A date as ``language`` writes it in full (2 December 2026, 2. Dezember 2026)."""
+    return babel.dates.format_date(value, format="long", locale=_locale(language))
+
+
+def negotiate(accept_language: str | None) -> Language:
+    """The language of ours that an ``Accept-Language`` header prefers, English if none."""
+    if not accept_language:
+        return DEFAULT
+    wanted = []
+    for part in accept_language.split(","):
+        tag, _, quality = part.strip().partition(";q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            continue
+        if tag and weight > 0:
+            wanted.append((weight, tag.strip().replace("_", "-")))
+    preferred = [tag for _, tag in sorted(wanted, key=lambda pair: -pair[0])]
+    ours = {locale_name(language): language for language in LANGUAGES}
+    found = babel.negotiate_locale(preferred, list(ours), sep="-")
+    return ours[found] if found else DEFAULT
