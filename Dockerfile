@@ -20,6 +20,13 @@ RUN pip install -c constraints.txt .
 # ---- runtime ---------------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm AS runtime
 
+# weasyprint lays out the PDFs with pango; HarfBuzz's subsetter cuts a PDF's fonts in C (without
+# it weasyprint falls back to fontTools: 90 ms a page instead of 50, measured). The fonts
+# themselves ship with the package.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    && rm -rf /var/lib/apt/lists/*
+
 # A fixed uid, so a mounted /data can be chowned to it on the host; PostgreSQL refuses root anyway.
 RUN groupadd --gid 10001 portal \
     && useradd --uid 10001 --gid portal --create-home --shell /usr/sbin/nologin portal \

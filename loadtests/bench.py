@@ -58,6 +58,21 @@ RAW_COPY_TABLE = "bench_raw_copy"
 DRAFTS = 60_000
 
 
+@contextlib.contextmanager
+def bench_servers() -> Iterator[tuple[Path, str, str]]:
+    """A temporary folder, and the PostgreSQL and Redis servers DATABASE_URL and REDIS_URL name
+    (embedded ones in the folder where unset): (folder, server URL, Redis URL)."""
+    settings = environment_settings()
+    with (
+        tempfile.TemporaryDirectory() as temporary,
+        services_for(settings.database.url, settings.redis.url, Path(temporary) / "embedded") as (
+            server_url,
+            redis_url,
+        ),
+    ):
+        yield Path(temporary), server_url, redis_url
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -273,16 +288,8 @@ def _submit_requests(drafts: Path, headers: dict[str, str], count: int) -> list[
 
 
 def main(records: int, drivers: int, users: int, seconds: int, workers: int) -> None:
-    settings = environment_settings()
     name = f"portal_bench_{uuid.uuid4().hex[:8]}"
-    with (
-        tempfile.TemporaryDirectory() as temporary,
-        services_for(settings.database.url, settings.redis.url, Path(temporary) / "embedded") as (
-            server_url,
-            redis_url,
-        ),
-    ):
-        folder = Path(temporary)
+    with bench_servers() as (folder, server_url, redis_url):
         url, operator_id, api_key = asyncio.run(_prepare(server_url, name))
         headers = {"x-operator-id": str(operator_id), "x-api-key": api_key}
         records_file = folder / "fleet.ndjson"
@@ -291,7 +298,7 @@ def main(records: int, drivers: int, users: int, seconds: int, workers: int) -> 
         print("measuring raw COPY ...", file=sys.stderr)
         copy_rate = asyncio.run(_raw_copy_rate(url, records_file, operator_id))
         size_before = asyncio.run(_database_size(url, dropping=RAW_COPY_TABLE))
-        env = os.environ | {"DATABASE_URL": url, "REDIS_URL": redis_url, "PORTAL_DATA_DIR": temporary}
+        env = os.environ | {"DATABASE_URL": url, "REDIS_URL": redis_url, "PORTAL_DATA_DIR": str(folder)}
         portal_port, minimal_port = free_port(), free_port()
         minimal = [
             sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", str(workers),

@@ -35,6 +35,29 @@ def bench(records: int, drivers: int, users: int, seconds: int, workers: int) ->
     run_bench(records, drivers, users, seconds, workers)
 
 
+@click.command("bench-pdf")
+@click.option("--documents", type=click.IntRange(10), default=10_000, show_default=True, help="declarations to render")
+@click.option("--naive", type=click.IntRange(2), default=30, show_default=True, help="documents rendered naively")
+@click.option(
+    "--processes", type=click.IntRange(1, 64), default=2, show_default=True, help="the worker's rendering processes"
+)
+@click.option("--timeout", type=click.FloatRange(10), default=3600, show_default=True, help="seconds the worker gets")
+@click.option("--seconds", type=click.FloatRange(1), default=10, show_default=True, help="each API measurement")
+def bench_pdf(documents: int, naive: int, processes: int, timeout: float, seconds: float) -> None:
+    """Print the PDF figures: naive rendering against the worker's, in one run.
+
+    Files DOCUMENTS submitted declarations through bulk, renders NAIVE of them with one
+    weasyprint call each, then runs `portal worker` until every PDF is stored, and prints
+    both rates and their ratio (target: the worker at least 4x naive), the peak RSS of the
+    worker's process tree (target: under 600 MB) and the API's create p99 at 50/s before
+    and while it renders. Uses DATABASE_URL/REDIS_URL (a fresh database) or embedded servers.
+    """
+    _require_bench_extra()
+    from loadtests.pdf_bench import main as run_pdf_bench
+
+    run_pdf_bench(documents, naive, processes, timeout, seconds)
+
+
 @click.command("bench-lookups")
 @click.option(
     "--declarations", type=click.IntRange(1000), default=20_000_000, show_default=True, help="declarations to load"

@@ -13,7 +13,6 @@ import contextlib
 import datetime
 import os
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -25,16 +24,14 @@ import asyncpg
 import httpx
 import msgspec
 
-from loadtests.bench import drop_database, free_port, served, with_database
+from loadtests.bench import bench_servers, drop_database, free_port, served, with_database
 from loadtests.lookup_loader import Loaded, load
 from loadtests.lookup_report import Figures, report
 from loadtests.open_loop import Call, Measured, http_lanes, offer, saturate
 from loadtests.synthetic.files import write
 from loadtests.synthetic.generator import generate
 from portal.authorities.repository import SEARCH_CONDITIONS, found
-from portal.commands import settings as environment_settings
 from portal.db import create_pool, migrate, transaction
-from portal.embedded import services_for
 from portal.identity.service import register_authority, register_operator
 
 SAMPLE = 20_000
@@ -247,23 +244,15 @@ def main(
     database: str | None,
     keep: bool,
 ) -> None:
-    settings = environment_settings()
     name = database or f"portal_lookups_{uuid.uuid4().hex[:8]}"
     filing_records = max(1000, int(seconds * 5000))
-    with (
-        tempfile.TemporaryDirectory() as temporary,
-        services_for(settings.database.url, settings.redis.url, Path(temporary) / "embedded") as (
-            server_url,
-            redis_url,
-        ),
-    ):
-        folder = Path(temporary)
+    with bench_servers() as (folder, server_url, redis_url):
         url, loaded = asyncio.run(_prepare(server_url, name, declarations, os.cpu_count() or 2))
         targets, requests, filing, size = asyncio.run(_setup(url, filing_records, folder))
         select_one, bare_saturated, bare_offered, bare_default_plans = asyncio.run(
             _bare(url, targets, rate, seconds, concurrency)
         )
-        env = os.environ | {"DATABASE_URL": url, "REDIS_URL": redis_url, "PORTAL_DATA_DIR": temporary}
+        env = os.environ | {"DATABASE_URL": url, "REDIS_URL": redis_url, "PORTAL_DATA_DIR": str(folder)}
         port = free_port()
         serve = [sys.executable, "-m", "portal", "serve", "--no-worker", "--workers", str(workers), "--port", str(port)]
         with served(serve, env, port, "/ping"):

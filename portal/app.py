@@ -16,6 +16,7 @@ from litestar.di import Provide
 from litestar.plugins.prometheus import PrometheusConfig
 
 from portal import idempotency, logs, openapi
+from portal.archives.api import ArchiveController, download_archive
 from portal.authorities.api import AccessLogController, AuditLogController, RoadsideController
 from portal.bulk.api import BulkController
 from portal.bulk.service import Uploads
@@ -25,7 +26,7 @@ from portal.declarations.driver_change import DeclarationsOfDriver
 from portal.dependencies import provide_single_statement, provide_transaction
 from portal.documents.api import PrintController, download_document
 from portal.documents.links import DocumentLinks
-from portal.documents.service import Rendering
+from portal.documents.service import Rendering, archive_links, archive_store
 from portal.errors import EXCEPTION_HANDLERS
 from portal.health import MetricsController, health, live, ping, ready
 from portal.identity.auth import (
@@ -35,10 +36,14 @@ from portal.identity.auth import (
     provide_authority,
     provide_operator,
 )
+from portal.mail.api import EmailController
 from portal.operators.drivers.api import DriverController
+from portal.operators.profile.api import ProfileController
 from portal.operators.vehicles.api import VehicleController
 from portal.secrets import secret_key
 from portal.settings import Settings, read_settings
+from portal.signing.api import verification_keys
+from portal.verification.api import verify_declaration
 
 API_DESCRIPTION = """
 Posting declarations for road transport drivers (Directive (EU) 2020/1057).
@@ -121,6 +126,9 @@ def create_app(settings: Settings) -> Litestar:
             VehicleController,
             DeclarationController,
             PrintController,
+            EmailController,
+            ArchiveController,
+            ProfileController,
             AccessLogController,
             BulkController,
         ],
@@ -143,7 +151,19 @@ def create_app(settings: Settings) -> Litestar:
         security=[{"apiKey": [], "authorityId": []}],
     )
     app = Litestar(
-        route_handlers=[operator_api, authority_api, download_document, ping, live, ready, health, MetricsController],
+        route_handlers=[
+            operator_api,
+            authority_api,
+            download_document,
+            download_archive,
+            verification_keys,
+            verify_declaration,
+            ping,
+            live,
+            ready,
+            health,
+            MetricsController,
+        ],
         lifespan=[connections],
         exception_handlers={**EXCEPTION_HANDLERS, idempotency.Replay: idempotency.replay_handler},
         before_request=idempotency.before_request,
@@ -162,6 +182,8 @@ def create_app(settings: Settings) -> Litestar:
     # Started when a print first needs it: most prints find the worker's PDF stored.
     app.state.rendering = Rendering.of(settings)
     app.state.document_links = DocumentLinks(secret_key(settings), settings.base_url, settings.documents.link_minutes)
+    app.state.archive_links = archive_links(settings)
+    app.state.archive_store = archive_store(settings)
     return app
 
 

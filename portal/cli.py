@@ -26,6 +26,7 @@ class _Commands(click.Group):
     LAZY = {
         "bench": ("loadtests.cli", "bench"),
         "bench-lookups": ("loadtests.cli", "bench_lookups"),
+        "bench-pdf": ("loadtests.cli", "bench_pdf"),
         "fleet": ("loadtests.synthetic.cli", "fleet"),
     }
 
@@ -67,14 +68,21 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool, n
     from portal.db import migrate
     from portal.demo import prepare_demo
     from portal.embedded import services_for
+    from portal.mail.sink import relay_for
 
     settings = environment_settings()
     http = settings.http
     settings = configuration.replace(
         settings, http={"host": host or http.host, "port": port or http.port, "workers": workers or http.workers}
     )
-    with services_for(settings.database.url, settings.redis.url, settings.data_dir) as (database_url, redis_url):
-        settings = configuration.replace(settings, database={"url": database_url}, redis={"url": redis_url})
+    kept_locally = not settings.mail.smtp_url
+    with (
+        services_for(settings.database.url, settings.redis.url, settings.data_dir) as (database_url, redis_url),
+        relay_for(settings.mail.smtp_url, settings.mail_folder) as smtp_url,
+    ):
+        settings = configuration.replace(
+            settings, database={"url": database_url}, redis={"url": redis_url}, mail={"smtp_url": smtp_url}
+        )
         # The server and worker processes read their settings from the environment they are given.
         os.environ.update(configuration.as_environment(settings))
         # prometheus-client keeps each process's metrics there, and /metrics adds them up.
@@ -87,6 +95,8 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool, n
         )
         click.echo(f"Portal:            {settings.base_url}")
         click.echo(f"API documentation: {settings.base_url}/schema  (Swagger UI: /schema/swagger)")
+        if kept_locally:
+            click.echo(f"E-mail:            kept as .eml files in {settings.mail_folder.resolve()} (no relay set)")
         if demo_operator:
             _print_demo(demo_operator, settings.base_url)
         try:
@@ -154,11 +164,19 @@ def _fresh_folder(folder: Path) -> Path:
 def worker() -> None:
     """Run the background worker (jobs and periodic housekeeping) until interrupted."""
     from portal.embedded import services_for
+    from portal.mail.sink import relay_for
     from workers.main import run
 
     settings = environment_settings()
-    with services_for(settings.database.url, settings.redis.url, settings.data_dir) as (database_url, redis_url):
-        run(configuration.replace(settings, database={"url": database_url}, redis={"url": redis_url}))
+    with (
+        services_for(settings.database.url, settings.redis.url, settings.data_dir) as (database_url, redis_url),
+        relay_for(settings.mail.smtp_url, settings.mail_folder) as smtp_url,
+    ):
+        run(
+            configuration.replace(
+                settings, database={"url": database_url}, redis={"url": redis_url}, mail={"smtp_url": smtp_url}
+            )
+        )
 
 
 @main.command("migrate")
@@ -171,6 +189,96 @@ def migrate_command() -> None:
     with services_for(settings.database.url, "-", settings.data_dir) as (database_url, _):
         applied = asyncio.run(migrate(database_url))
     click.echo("applied: " + ", ".join(applied) if applied else "the database is up to date")
+
+
+@main.group()
+def keys() -> None:
+    """The keys that sign the QR codes of printed declarations (published at /verify/keys)."""
+
+
+@keys.command("rotate")
+def rotate_key() -> None:
+    """Make a new signing key current and print its kid; the one before is retired, and stays
+    published so that the codes it signed stay verifiable."""
+    from portal.commands import in_transaction
+    from portal.signing.cose import b64url
+    from portal.signing.service import Signer
+
+    # The portal's secret encrypts the new private key: the same secret as the servers' (PORTAL_SECRET_KEY).
+    signer = Signer.of(environment_settings())
+    click.echo(b64url(in_transaction(signer.rotate)))
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="print the key set as GET /verify/keys answers it (for --keys)")
+def list_keys(as_json: bool) -> None:
+    """List the signing keys, newest first: kid, status, when made and retired."""
+    import msgspec
+
+    from portal.commands import on_database
+    from portal.signing.service import published
+
+    found = on_database(published)
+    if as_json:
+        click.echo(msgspec.json.encode(found))
+        return
+    if not found.keys:
+        click.echo("no signing key yet: the first PDF rendered makes one (or `portal keys rotate`)")
+    for key in found.keys:
+        retired = f"  retired {key.retired_at:%Y-%m-%d %H:%M} UTC" if key.retired_at else ""
+        click.echo(f"{key.kid}  {key.status:<7}  created {key.created_at:%Y-%m-%d %H:%M} UTC{retired}")
+
+
+@main.command("verify-qr")
+@click.argument("code", metavar="FILE_OR_TEXT")
+@click.option("--offline", is_flag=True, help="no network: check against --keys only")
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="a saved answer of GET /verify/keys (or `portal keys list --json`)",
+)
+@click.option(
+    "--portal",
+    metavar="URL",
+    help="the portal to ask for its keys and the code's page [default: the code's URL's origin]",
+)
+def verify_qr(code: str, offline: bool, keys_file: Path | None, portal: str | None) -> None:
+    """Check the QR code of a printed declaration: a photo of it (PNG, JPEG), the PDF, or the
+    scanned text. Says whether the portal signed it, what it vouches for, whether its period
+    covers today and, online, what the portal's verification page says of it now.
+
+    Exit status: 0 the signature is valid, 1 it is not (or the code is malformed), 2 the input
+    or the keys could not be read.
+    """
+    from portal import clock
+    from portal.signing import cose, inspection, scan
+
+    if offline and keys_file is None:
+        raise click.UsageError("--offline needs --keys FILE (a saved answer of GET /verify/keys)")
+    try:
+        text = scan.code_of(code)
+    except scan.Unreadable as problem:
+        click.echo(f"unreadable: {problem}", err=True)
+        sys.exit(2)
+    url, _ = cose.split_code(text)
+    with inspection.client() as http:
+        try:
+            if keys_file is not None:
+                known = inspection.keys_from_json(keys_file.read_bytes())
+            elif portal or url:
+                known = inspection.fetch_keys(http, portal or inspection.origin(url or ""))
+            else:
+                raise inspection.KeysUnavailable("the code has no URL to find its portal by: give --portal or --keys")
+        except inspection.KeysUnavailable as problem:
+            click.echo(f"keys unavailable: {problem}", err=True)
+            sys.exit(2)
+        result = inspection.check(text, known)
+        for line in inspection.report(result, clock.today()):
+            click.echo(line)
+        if not offline and url:
+            click.echo(f"Portal says:   {inspection.ask_page(http, inspection.on_portal(url, portal))}")
+    sys.exit(0 if result.valid else 1)
 
 
 from portal.admin import admin  # noqa: E402  (the admin group registers itself below)

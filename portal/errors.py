@@ -66,6 +66,16 @@ class Unprocessable(ApiError):
     status_code = HTTPStatus.UNPROCESSABLE_ENTITY
 
 
+class TooManyRequests(ApiError):
+    """Too many requests from one client: ``Retry-After`` says when to come back."""
+
+    status_code = HTTPStatus.TOO_MANY_REQUESTS
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__([refusal("", "rate_limited", retryAfter=retry_after)])
+        self.retry_after = retry_after
+
+
 def summary(errors: list[FieldError]) -> str:
     if len(errors) == 1:
         [error] = errors
@@ -83,7 +93,10 @@ def error_response(status_code: int, errors: list[FieldError], message: str = ""
 
 
 def api_error_handler(_: Request[Any, Any, Any], exc: ApiError) -> Response[bytes]:
-    return error_response(exc.status_code, exc.errors, exc.message)
+    response = error_response(exc.status_code, exc.errors, exc.message)
+    if isinstance(exc, TooManyRequests):
+        response.headers["retry-after"] = str(exc.retry_after)
+    return response
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:

@@ -21,6 +21,7 @@ _WHY = {
     413: "The body is larger than the limit",
     415: "The body is not JSON",
     422: "A well-formed body that breaks a rule: every failing field is named",
+    429: "Too many requests from this client address: Retry-After says when to try again",
     503: "A service the portal needs is unavailable",
 }
 # What every operation of a kind can answer.

@@ -83,6 +83,9 @@ MESSAGES: dict[RefusalCode, str] = {
     "not_found": "no such {kind}",
     "link_invalid": "this link is not valid or has expired: ask for a new one",
     "language_unavailable": "the declaration is not translated into {language} yet; it is in {available}",
+    "fields_mixed": "name {oneWay}, or {otherWay}, not a mix of both",
+    "archive_empty": "no declaration with a PDF is selected (drafts have none)",
+    "archive_too_large": "{count} declarations are selected, more than {maximum} in one archive: select fewer",
     "not_found_in_country": "no declaration {declarationId} posted to {country}",
     "route_not_found": "no such path: see /schema for the API",
     "method_not_allowed": "this path does not answer {method}: see /schema for the API",
@@ -103,6 +106,7 @@ MESSAGES: dict[RefusalCode, str] = {
     "idempotency_key_reused": "was used before with a different request: use a new key",
     "internal": "internal error: it has been logged",
     "unavailable": "{service} is unavailable",
+    "rate_limited": "too many requests from this address: try again in {retryAfter} seconds",
 }
 
 

@@ -105,12 +105,34 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     # How often the worker turns new events into deliveries and enqueues what is due.
     drain_seconds: Annotated[int, msgspec.Meta(ge=1, le=30)] = 2
     # A delivery enqueued this long ago and not done is enqueued again (a lost queue, a killed worker).
-    requeue_minutes: Positive = 10
+    requeue_seconds: Positive = 600
+    # A job has this long to do the deliveries it claimed; then another job may claim them.
+    lease_seconds: Positive = 300
     # Attempts before a delivery is FAILED; the wait doubles after each, from retry_seconds.
     max_attempts: Positive = 6
     retry_seconds: Positive = 30
     # Jobs waiting in the queue at most: a large bulk upload waits in PostgreSQL, not in Redis.
     queued_max: Positive = 200
+
+
+class Mail(msgspec.Struct, frozen=True, kw_only=True):
+    # The relay: smtp://[user:password@]host[:port] (STARTTLS where offered) or smtps:// (TLS from
+    # the first byte); empty: a local sink that keeps every message as a .eml file in data_dir/mail.
+    smtp_url: str = ""
+    # The From of every message.
+    sender: str = "Posting declarations <no-reply@portal.invalid>"
+    # An SMTP conversation that takes longer is a failed attempt, retried as deliveries are.
+    timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    # The weekly e-mail to drivers (where an operator turns it on): the day (0 is Monday) and
+    # hour (UTC) it is sent, and how far ahead a coming declaration is listed.
+    weekly_weekday: Annotated[int, msgspec.Meta(ge=0, le=6)] = 0
+    weekly_hour: Annotated[int, msgspec.Meta(ge=0, le=23)] = 6
+    weekly_days_ahead: Annotated[int, msgspec.Meta(ge=0, le=365)] = 30
+
+
+class Verification(msgspec.Struct, frozen=True, kw_only=True):
+    # Answers of GET /verify/{token} per client address and minute; more answer 429.
+    per_minute: Positive = 60
 
 
 class Log(msgspec.Struct, frozen=True, kw_only=True):
@@ -132,6 +154,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker: Worker = Worker()
     documents: Documents = Documents()
     delivery: Delivery = Delivery()
+    mail: Mail = Mail()
+    verification: Verification = Verification()
     log: Log = Log()
     # Signs download links; empty: a random key kept in data_dir (set one where several hosts serve).
     secret_key: str = ""
@@ -139,6 +163,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def document_store(self) -> Path:
         return Path(self.documents.store_path) if self.documents.store_path else self.data_dir / "documents"
+
+    @property
+    def mail_folder(self) -> Path:
+        """Where the embedded sink keeps the messages it is sent."""
+        return self.data_dir / "mail"
 
     @property
     def base_url(self) -> str:
@@ -158,6 +187,8 @@ _GROUP_PREFIX = {
     "worker": "WORKER_",
     "documents": "DOCUMENTS_",
     "delivery": "DELIVERY_",
+    "mail": "MAIL_",
+    "verification": "VERIFY_",
     "log": "LOG_",
 }
 # The conventional names, without the prefix.

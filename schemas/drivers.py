@@ -4,7 +4,7 @@ import uuid
 
 import msgspec
 
-from schemas.base import CountryCode, Date, DocumentType, Name, RequestBody, ResponseBody, Text, Timestamp
+from schemas.base import CountryCode, Date, DocumentType, Language, Name, RequestBody, ResponseBody, Text, Timestamp
 
 
 class DriverDetails(msgspec.Struct, rename="camel", kw_only=True, gc=False):
@@ -28,8 +28,13 @@ class DriverDetails(msgspec.Struct, rename="camel", kw_only=True, gc=False):
 class DriverFields(DriverDetails, RequestBody, kw_only=True):
     """The body of create and replace."""
 
+    # Ours, beside the official fields: the language of the driver's PDFs and e-mails (not a
+    # declared detail); none: their operator's, else English.
+    driver_language: Language | None = None
+
 
 class Driver(DriverDetails, ResponseBody, kw_only=True):
+    driver_language: Language | None = None
     driver_id: uuid.UUID
     driver_operator_id: uuid.UUID
     driver_full_name: str

@@ -69,6 +69,9 @@ RefusalCode = Literal[
     # Documents
     "link_invalid",
     "language_unavailable",
+    "fields_mixed",
+    "archive_empty",
+    "archive_too_large",
     # Drivers and vehicles
     "before_earliest",
     "driver_too_young",
@@ -107,6 +110,7 @@ RefusalCode = Literal[
     # The portal itself
     "internal",
     "unavailable",
+    "rate_limited",
 ]
 
 

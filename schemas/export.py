@@ -11,9 +11,31 @@ from types import ModuleType
 
 import msgspec
 
-from schemas import authorities, bulk, declarations, documents, drivers, errors, vehicles
+from schemas import (
+    authorities,
+    bulk,
+    declarations,
+    documents,
+    drivers,
+    errors,
+    operators,
+    signing,
+    vehicles,
+    verification,
+)
 
-WIRE_MODULES: tuple[ModuleType, ...] = (drivers, vehicles, declarations, documents, bulk, authorities, errors)
+WIRE_MODULES: tuple[ModuleType, ...] = (
+    drivers,
+    operators,
+    vehicles,
+    declarations,
+    documents,
+    verification,
+    bulk,
+    authorities,
+    signing,
+    errors,
+)
 FOLDER = Path(__file__).parent / "json"
 
 

@@ -34,10 +34,11 @@ from portal.clock import now, today
 from portal.declarations.rules import PLATE_LISTS, check
 from portal.wire import apply_rules
 from schemas.declarations import DeclarationFields
-from schemas.drivers import DriverFields
+from schemas.drivers import DriverDetails, DriverFields
 
 START = today() + datetime.timedelta(days=2)
-DRIVER_KEYS = frozenset(field.encode_name for field in msgspec.structs.fields(DriverFields))
+# The driver as stated (the official fields), not their preferences (driverLanguage).
+DRIVER_KEYS = frozenset(field.encode_name for field in msgspec.structs.fields(DriverDetails))
 ENVELOPE_KEYS = frozenset({"clientReference", "submit", "vehicleRegistrationCountry"})
 DECLARATION_KEYS = frozenset(
     {

@@ -42,8 +42,8 @@ from tests.factories import Operator, declaration_body, driver_body, vehicle_bod
 SCHEMA_PATH = "/schema/openapi.json"
 MAX_EXAMPLES = 25
 CREDENTIALS = ("x-api-key", "x-operator-id")
-# A download link of a PDF is signed: it needs no key.
-UNAUTHENTICATED = ("/schema", "/ping", "/health", "/metrics", "/documents")
+# A download link of a PDF is signed, a verification page and its keys are public: they need no key.
+UNAUTHENTICATED = ("/schema", "/ping", "/health", "/metrics", "/documents", "/archives", "/verify")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
 FUZZ_SETTINGS = hypothesis_settings(

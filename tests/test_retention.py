@@ -76,14 +76,29 @@ async def test_declarations_go_when_due_and_the_rest_stays(world: World) -> None
     for declaration in (soon, later):
         await search(world.client, inspector, f"declarationId={declaration['declarationId']}")
     retention = world.settings.retention
+    # Each version printed: their files go with them, the later declaration's stays.
+    pdfs = {}
+    for declaration in (soon, later):
+        link = await world.client.post(
+            f"/declarations/{declaration['declarationId']}/print",
+            json={"declarationLanguage": "en"},
+            headers=operator.headers,
+        )
+        assert link.status_code == 200, link.text
+        pdfs[declaration["declarationId"]] = await world.db.fetchval(
+            "SELECT sha256 FROM documents WHERE declaration_id = $1", declaration["declarationId"]
+        )
+    store = world.client.app.state.rendering.store
 
     day_before = due_day(days(21), retention.months) - datetime.timedelta(days=1)
     assert (await service.due(world.db, retention, day_before)).declarations == 0
     day = due_day(days(21), retention.months)
     assert (await service.due(world.db, retention, day)).declarations == 1
 
-    done = await service.apply(world.db, retention, day)
+    done = await service.apply(world.db, retention, day, store)
     assert done.declarations == 1
+    assert not store.path_of(pdfs[soon["declarationId"]]).exists()
+    assert store.path_of(pdfs[later["declarationId"]]).exists()
     ids = [str(row["id"]) for row in await world.db.fetch("SELECT id FROM declarations")]
     assert ids == [later["declarationId"]]
     events = await world.db.fetch("SELECT DISTINCT declaration_id FROM declaration_events")
@@ -104,7 +119,7 @@ async def test_declarations_go_when_due_and_the_rest_stays(world: World) -> None
 
     # When the audit period has passed too, the look-ups go as well, a month at a time.
     audit_day = add_months(today().replace(day=1), retention.audit_months + 1)
-    await service.apply(world.db, retention, audit_day)
+    await service.apply(world.db, retention, audit_day, world.client.app.state.rendering.store)
     assert await count(world.db, "SELECT count(*) FROM authority_audit") == 0
     assert await count(world.db, "SELECT count(*) FROM authority_audit_hits") == 0
 
@@ -120,7 +135,12 @@ async def test_a_driver_as_they_were_goes_with_the_last_declaration_that_showed_
     driver_id = uuid.UUID(declaration["driverId"])
     # The declaration followed the move: its first version (in Warszawa) is kept as history.
     assert await count(world.db, versions, driver_id) == 2
-    await service.apply(world.db, world.settings.retention, due_day(days(5), world.settings.retention.months))
+    await service.apply(
+        world.db,
+        world.settings.retention,
+        due_day(days(5), world.settings.retention.months),
+        world.client.app.state.rendering.store,
+    )
     # Only the driver as they are now is left.
     assert await count(world.db, versions, driver_id) == 1
 
@@ -135,7 +155,9 @@ async def test_filing_goes_on_while_retention_deletes(world: World) -> None:
     await transaction.start()
     await held.execute("SELECT count(*) FROM declarations")
     retention_db = await asyncpg.connect(world.url)
-    deleting = asyncio.create_task(service.apply(retention_db, world.settings.retention, day))
+    deleting = asyncio.create_task(
+        service.apply(retention_db, world.settings.retention, day, world.client.app.state.rendering.store)
+    )
     created = await asyncio.wait_for(
         filed(world.client, operator, "RG" + uuid.uuid4().hex[:6].upper(), declarationEndDate=days(30)), timeout=5
     )

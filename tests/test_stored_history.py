@@ -50,7 +50,9 @@ async def test_a_version_kept_with_a_field_the_schema_lacks_is_read(
     versions = record.json()["versions"]
     assert [(v["version"], v["eventType"]) for v in versions] == [(2, "SUBMITTED"), (3, "UPDATED")]
     assert versions[0]["declaration"]["declarationEndDate"] == declaration["declarationEndDate"]
-    assert versions[0]["declaration"]["declarationEmailStatus"] == "NOT_SENT"
+    assert (
+        versions[0]["declaration"]["declarationEmailStatus"] == "QUEUED"
+    )  # submitted with a driverEmail: the worker e-mails it
     assert versions[1]["declaration"]["declarationEndDate"] == days(61)
 
 
@@ -212,7 +214,15 @@ async def test_the_migration_carries_wide_rows_and_their_history_over(
     await db.execute("INSERT INTO authorities (id, name, country) VALUES ($1, 'Old DREAL', 'FR')", authority_id)
     await db.close()
 
-    assert await migrate(old_database) == ["0006_narrow_storage", "0007_bulk_batches", "0008_deliveries"]
+    assert await migrate(old_database) == [
+        "0006_narrow_storage",
+        "0007_bulk_batches",
+        "0008_deliveries",
+        "0009_signing_keys",
+        "0010_weekly_digest",
+        "0011_pdf_archives",
+        "0012_leases_and_digests",
+    ]
 
     db = await asyncpg.connect(old_database)
     from portal.db import transaction

@@ -28,6 +28,6 @@ async def apply_retention(ctx: dict[str, Any]) -> int:
     """Delete what is past retention and prepare the audit log's months ahead; return the
     declarations deleted."""
     async with ctx["db_pool"].acquire() as db:
-        done = await retention.apply(db, ctx["settings"].retention, clock.today())
+        done = await retention.apply(db, ctx["settings"].retention, clock.today(), ctx["rendering"].store)
     log.info("retention applied", declarations=done.declarations, audit_months=len(done.audit_months))
     return done.declarations

@@ -67,6 +67,14 @@ def daily(coroutine: WorkerCoroutine, *, hour: int, minute: int, timeout_seconds
     return cron(coroutine, hour={hour}, minute={minute}, timeout=timeout_seconds, unique=True, run_at_startup=True)
 
 
+def weekly(coroutine: WorkerCoroutine, *, weekday: int, hour: int, timeout_seconds: float) -> Any:
+    """A periodic job that runs once a week (``weekday`` 0 is Monday) at ``hour`` UTC, and at
+    startup: what it does must be keyed so that a second run that week does nothing."""
+    return cron(
+        coroutine, weekday={weekday}, hour={hour}, minute={0}, timeout=timeout_seconds, unique=True, run_at_startup=True
+    )
+
+
 def build_worker(
     redis_url: str,
     jobs: Sequence[Function],

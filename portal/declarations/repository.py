@@ -295,16 +295,9 @@ _STATUS_CONDITIONS = {
 STATUSES = tuple(_STATUS_CONDITIONS)
 
 
-async def page(
-    db: asyncpg.Connection,
-    operator_id: uuid.UUID,
-    today: datetime.date,
-    after: uuid.UUID | None,
-    limit: int,
-    where: DeclarationFilter,
-) -> list[asyncpg.Record]:
-    """A page of the operator's declarations in id order, with their driver's name."""
-    arguments: list[Any] = [operator_id, limit + 1]
+def _conditions(where: DeclarationFilter, after: uuid.UUID | None, today: datetime.date, arguments: list[Any]) -> str:
+    """The WHERE of the operator's declarations (``$1``) that ``where`` selects, its values
+    appended to ``arguments``."""
 
     def parameter(value: Any) -> str:
         arguments.append(value)
@@ -323,14 +316,40 @@ async def page(
     if where.status:
         condition = _STATUS_CONDITIONS[where.status]
         conditions.append(condition.format(today=parameter(today)) if "{today}" in condition else condition)
+    return " AND ".join(conditions)
+
+
+async def page(
+    db: asyncpg.Connection,
+    operator_id: uuid.UUID,
+    today: datetime.date,
+    after: uuid.UUID | None,
+    limit: int,
+    where: DeclarationFilter,
+) -> list[asyncpg.Record]:
+    """A page of the operator's declarations in id order, with their driver's name."""
+    arguments: list[Any] = [operator_id, limit + 1]
     sql = (
         "SELECT d.id, d.driver_id, v.latin_first_name, v.latin_last_name, d.status, d.posting_country,"
         " d.start_date, d.end_date, d.updated_at FROM declarations d"
         " JOIN driver_versions v ON v.driver_id = d.driver_id AND v.version = d.driver_version"
-        f" WHERE {' AND '.join(conditions)} ORDER BY d.id LIMIT $2"
+        f" WHERE {_conditions(where, after, today, arguments)} ORDER BY d.id LIMIT $2"
     )
     rows: list[asyncpg.Record] = await db.fetch(sql, *arguments)
     return rows
+
+
+async def printed_versions(
+    db: asyncpg.Connection, operator_id: uuid.UUID, today: datetime.date, where: DeclarationFilter, limit: int
+) -> dict[uuid.UUID, int]:
+    """The current version of up to ``limit`` of the declarations ``where`` selects that have a
+    PDF (drafts have none), in id order."""
+    arguments: list[Any] = [operator_id, limit]
+    sql = (
+        "SELECT d.id, d.version FROM declarations d"
+        f" WHERE {_conditions(where, None, today, arguments)} AND d.status <> 'DRAFT' ORDER BY d.id LIMIT $2"
+    )
+    return {row[0]: row[1] for row in await db.fetch(sql, *arguments)}
 
 
 async def fetch_version(db: asyncpg.Connection, declaration_id: uuid.UUID, version: int) -> StoredDeclaration | None:

@@ -98,7 +98,13 @@ def stored(
     email_status: str = "NOT_SENT",
     client_reference: str | None = None,
 ) -> StoredDeclaration:
-    """The row of a declaration version: what ``posting`` declares and the server's fields."""
+    """The row of a declaration version: what ``posting`` declares and the server's fields.
+
+    A version submitted with a ``driverEmail`` is e-mailed to the driver by the worker: its
+    e-mail status is QUEUED from the start, in the version's own row.
+    """
+    if status == "SUBMITTED" and posting.driver_email:
+        email_status = "QUEUED"
     return StoredDeclaration(
         id=declaration_id,
         operator_id=operator_id,

@@ -7,13 +7,11 @@ from litestar import Controller, MediaType, Response, get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody, PathParameter
 
-from portal import i18n
-from portal.declarations.service import not_found
 from portal.dependencies import InTransaction
 from portal.documents import repository, service
 from portal.documents.links import DocumentLinks
 from portal.documents.repository import DocumentKey
-from portal.errors import Conflict, NotFound, Unprocessable
+from portal.errors import NotFound
 from portal.identity.auth import CurrentOperator
 from portal.openapi import AUTHENTICATED, WITH_BODY, errors
 from portal.wire import StrictJSON
@@ -44,21 +42,7 @@ class PrintController(Controller):
         declaration_id: Annotated[uuid.UUID, PathParameter(description="declarationId")],
         data: JSONBody[PrintRequest],
     ) -> str:
-        current = await repository.printable(db, declaration_id, operator.operator_id)
-        if current is None:
-            raise not_found()
-        if current["status"] == "DRAFT":
-            raise Conflict.of(
-                "declarationStatus", "wrong_state", required="SUBMITTED", action="printed", status="DRAFT"
-            )
-        if data.declaration_language not in i18n.available():
-            raise Unprocessable.of(
-                "declarationLanguage",
-                "language_unavailable",
-                language=data.declaration_language,
-                available=", ".join(i18n.available()),
-            )
-        key = DocumentKey(declaration_id, current["version"], data.declaration_language)
+        key = await service.printable(db, operator, declaration_id, data.declaration_language, "declarationLanguage")
         await service.ensure(state.db_pool, state.rendering, [key])
         links: DocumentLinks = state.document_links
         return links.url(*key)
@@ -83,12 +67,11 @@ async def download_document(
     if not found:
         raise NotFound.of("", "link_invalid")
     pdf = await state.rendering.store.get(next(iter(found.values())))
-    declaration_id, version, language = key
     return Response(
         pdf,
         media_type="application/pdf",
         headers={
-            "content-disposition": f'inline; filename="declaration-{declaration_id}-v{version}-{language}.pdf"',
+            "content-disposition": f'inline; filename="{service.filename(DocumentKey(*key))}"',
             "cache-control": "private, max-age=3600",
         },
     )

@@ -10,14 +10,9 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from portal import i18n
+from portal.i18n import N_ as N_  # the marker, re-exported for those that list the labels
 from portal.identity.storage import StoredOperator
 from schemas.declarations import Declaration
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogues where it is translated later (pybabel's keyword)."""
-    return message
-
 
 # The wire's enumerations as their printed names (translated where printed).
 OPERATION_TYPES = {

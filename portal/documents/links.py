@@ -1,26 +1,34 @@
-"""Signed links: a download of one PDF that works for a while, without an API key."""
+"""The signed download link of one PDF: a version of a declaration in a language."""
 
 import uuid
 
-import itsdangerous
-
 from portal import i18n
+from portal.links import SignedLinks
 
 
 class DocumentLinks:
     def __init__(self, secret_key: str, base_url: str, minutes: int) -> None:
-        self._signer = itsdangerous.URLSafeTimedSerializer(secret_key, salt="declaration-pdf")
-        self._base_url = base_url.rstrip("/")
-        self.seconds = minutes * 60
+        self._links = SignedLinks(secret_key, base_url, minutes, salt="declaration-pdf", path="/documents")
+
+    @property
+    def seconds(self) -> int:
+        """How long a link works."""
+        return self._links.seconds
+
+    @seconds.setter
+    def seconds(self, value: int) -> None:
+        self._links.seconds = value
 
     def url(self, declaration_id: uuid.UUID, version: int, language: i18n.Language) -> str:
-        token = self._signer.dumps([str(declaration_id), version, language])
-        return f"{self._base_url}/documents/{token}"
+        return self._links.url(str(declaration_id), version, language)
 
     def opened(self, token: str) -> tuple[uuid.UUID, int, i18n.Language] | None:
         """What a link names, or None if it is forged, garbled or past its time."""
+        values = self._links.opened(token)
+        if values is None or len(values) != 3:
+            return None
+        declaration_id, version, language = values
         try:
-            declaration_id, version, language = self._signer.loads(token, max_age=self.seconds)
             return uuid.UUID(declaration_id), int(version), language
-        except (itsdangerous.BadData, ValueError, TypeError):
+        except (ValueError, TypeError):
             return None

@@ -15,12 +15,37 @@ from pathlib import Path
 class DocumentStore:
     """A folder of content-addressed files (an S3-compatible bucket is the other choice)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, suffix: str = ".pdf") -> None:
         self.root = root
+        self.suffix = suffix
 
     def _path(self, digest: bytes) -> Path:
         name = digest.hex()
-        return self.root / name[:2] / f"{name}.pdf"
+        return self.root / name[:2] / f"{name}{self.suffix}"
+
+    def _adopt(self, source: Path) -> bytes:
+        digest = hashlib.sha256()
+        with source.open("rb") as file:
+            while chunk := file.read(1 << 20):
+                digest.update(chunk)
+        path = self._path(digest.digest())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, path)
+        return digest.digest()
+
+    def scratch(self) -> Path:
+        """A new temporary file in the store's folder, so that ``adopt`` is a rename."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        descriptor, name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        os.close(descriptor)
+        return Path(name)
+
+    async def adopt(self, source: Path) -> bytes:
+        """Store the file ``source`` (made by ``scratch``) under its SHA-256, moving it; return it."""
+        return await asyncio.to_thread(self._adopt, source)
+
+    def path_of(self, digest: bytes) -> Path:
+        return self._path(digest)
 
     def _write(self, content: bytes) -> bytes:
         digest = hashlib.sha256(content).digest()

@@ -25,6 +25,11 @@ DOMAIN = "portal"
 _LOCALE_NAMES = {"en": "en_IE", "no": "nb"}
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogues where it is translated later (pybabel's keyword)."""
+    return message
+
+
 def locale_name(language: Language) -> str:
     """The CLDR and catalogue name of ``language``."""
     return _LOCALE_NAMES.get(language, language)

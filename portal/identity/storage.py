@@ -28,6 +28,8 @@ class OperatorProfile(msgspec.Struct, rename="camel", kw_only=True, omit_default
     phone: str | None = None
     # The language of the PDFs and e-mails of its drivers who have none of their own.
     language: str | None = None
+    # Each driver with a current or coming declaration is e-mailed them once a week.
+    weekly_driver_email: bool = False
     transport_manager: TransportManager = msgspec.field(default_factory=TransportManager)
 
 

@@ -14,12 +14,14 @@ async def count_declarations_due(db: asyncpg.Connection | asyncpg.Pool, ended_be
     return due
 
 
-async def delete_declarations(db: asyncpg.Connection | asyncpg.Pool, ended_before: datetime.date, batch: int) -> int:
+async def delete_declarations(
+    db: asyncpg.Connection | asyncpg.Pool, ended_before: datetime.date, batch: int
+) -> tuple[int, list[bytes]]:
     """Delete up to ``batch`` declarations that ended before ``ended_before``, with their events
     (and the versions they keep), deliveries, verification tokens and the records of their PDFs,
-    in one statement; return how many declarations went. (The PDF files themselves stay in the
-    store for now: deleting them with their records is still to do.)"""
-    deleted: int = await db.fetchval(
+    in one statement; return how many declarations went, and the digests of the PDF files that
+    no record names any more (the caller deletes the files, once this has committed)."""
+    record = await db.fetchrow(
         """
         WITH due AS (
             SELECT ctid FROM declarations WHERE end_date < $1 LIMIT $2
@@ -31,15 +33,22 @@ async def delete_declarations(db: asyncpg.Connection | asyncpg.Pool, ended_befor
             DELETE FROM deliveries x USING gone WHERE x.declaration_id = gone.id
         ), tokens AS (
             DELETE FROM verification_tokens t USING gone WHERE t.declaration_id = gone.id
-        ), documents AS (
-            DELETE FROM documents p USING gone WHERE p.declaration_id = gone.id
+        ), records AS (
+            DELETE FROM documents p USING gone WHERE p.declaration_id = gone.id RETURNING p.sha256
         )
-        SELECT count(*) FROM gone
+        -- Every part of one statement sees the rows as they were before it: the records left
+        -- are those of declarations not gone.
+        SELECT (SELECT count(*) FROM gone),
+               coalesce((SELECT array_agg(DISTINCT r.sha256) FROM records r WHERE NOT EXISTS (
+                   SELECT 1 FROM documents k
+                   WHERE k.sha256 = r.sha256 AND k.declaration_id NOT IN (SELECT id FROM gone)
+               )), '{}')
         """,
         ended_before,
         batch,
     )
-    return deleted
+    assert record is not None
+    return record[0], list(record[1])
 
 
 async def delete_unused_driver_versions(db: asyncpg.Connection | asyncpg.Pool) -> int:

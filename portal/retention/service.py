@@ -13,6 +13,7 @@ import msgspec
 import structlog
 
 from portal.dates import add_months, month_start
+from portal.documents.store import DocumentStore
 from portal.retention import repository
 from portal.settings import Retention
 
@@ -71,12 +72,18 @@ async def due(db: asyncpg.Connection | asyncpg.Pool, settings: Retention, today:
     return Due(ended_before, await repository.count_declarations_due(db, ended_before), months)
 
 
-async def apply(db: asyncpg.Connection, settings: Retention, today: datetime.date) -> Due:
-    """Delete what is past retention and prepare the months ahead; ``db`` outside a transaction
-    (each batch is its own, and a month detaches CONCURRENTLY)."""
+async def apply(db: asyncpg.Connection, settings: Retention, today: datetime.date, store: DocumentStore) -> Due:
+    """Delete what is past retention, the PDF files of what is deleted among it, and prepare the
+    months ahead; ``db`` outside a transaction (each batch is its own, and a month detaches
+    CONCURRENTLY). A file goes after its record's deletion has committed: a crash between them
+    leaves a file no record names, never a record without its file."""
     found = await due(db, settings, today)
     deleted = 0
-    while batch := await repository.delete_declarations(db, found.ended_before, BATCH):
+    while True:
+        batch, unnamed = await repository.delete_declarations(db, found.ended_before, BATCH)
+        if not batch:
+            break
+        await store.delete(unnamed)
         deleted += batch
     forgotten = await repository.delete_unused_driver_versions(db)
     if deleted or forgotten:

@@ -1,18 +1,15 @@
 """The worker's side: a submission drained into a PDF delivery, rendered once, in the reader's language."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import msgspec
-import pytest
 
 from portal import i18n
-from portal.db import create_pool, transaction
-from portal.documents.service import Rendering
+from portal.db import transaction
 from portal.identity.repository import set_operator_profile
 from portal.identity.storage import OperatorProfile
-from portal.settings import Settings
+from schemas.drivers import DriverFields
 from tests.documents.reading import text
 from tests.factories import Operator
 from tests.helpers import Client, submitted
@@ -20,25 +17,14 @@ from workers import queue
 from workers.deliveries import drain, render_documents
 
 
-@pytest.fixture
-async def worker(settings: Settings) -> AsyncIterator[dict[str, Any]]:
-    """What a worker's jobs are given (arq's ctx), on the servers of the tests."""
-    ctx: dict[str, Any] = {
-        "settings": settings,
-        "db_pool": await create_pool(settings.database.url, min_size=1, max_size=2),
-        "redis": await queue.connect(settings.redis.url),
-        "rendering": Rendering.of(settings),
-    }
-    yield ctx
-    ctx["rendering"].renderer.close()
-    await ctx["redis"].aclose()
-    await ctx["db_pool"].close()
-
-
-async def deliveries_of(db: asyncpg.Connection, declaration_id: str) -> list[asyncpg.Record]:
+async def deliveries_of(db: asyncpg.Connection, declaration_id: str, kind: str = "PDF") -> list[asyncpg.Record]:
     return await db.fetch(
-        "SELECT id, version, kind::text, language, state::text FROM deliveries WHERE declaration_id = $1 ORDER BY id",
+        """
+        SELECT id, version, kind::text, language, address, state::text, attempts FROM deliveries
+        WHERE declaration_id = $1 AND kind = $2::delivery_kind ORDER BY id
+        """,
         declaration_id,
+        kind,
     )
 
 
@@ -92,3 +78,32 @@ async def test_a_job_lost_with_the_queue_is_enqueued_again(
     assert any(str(delivery["id"]) in job.decode() for job in jobs)
     stored = [msgspec.msgpack.decode(await worker["redis"].get(f"arq:job:{job.decode()}")) for job in jobs]
     assert any(delivery["id"] in job["a"][0] for job in stored)
+
+
+async def test_the_driver_language_comes_before_the_operator_language(
+    client: Client, operator: Operator, db: asyncpg.Connection, worker: dict[str, Any]
+) -> None:
+    async with transaction(db) as tx:
+        await set_operator_profile(tx, operator.operator_id, OperatorProfile(language="fr"))
+    declaration = await submitted(client, operator)
+    driver_path = f"/drivers/{declaration['driverId']}"
+    driver = (await client.get(driver_path, headers=operator.headers)).json()
+    assert driver["driverLanguage"] is None
+    fields = {key: value for key, value in driver.items() if key in DriverFields.__struct_encode_fields__}
+    changed = await client.put(driver_path, json=fields | {"driverLanguage": "lt"}, headers=operator.headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["driverLanguage"] == "lt"
+    assert changed.json()["driverLastUpdate"] == driver["driverLastUpdate"]  # a preference: no new version
+    refused = await client.put(driver_path, json=fields | {"driverLanguage": "xx"}, headers=operator.headers)
+    assert refused.status_code == 422
+    updated = await client.put(
+        f"/declarations/{declaration['declarationId']}/submit",
+        json={"declarationEndDate": declaration["declarationStartDate"]},
+        headers=operator.headers,
+    )
+    assert updated.status_code == 200, updated.text
+    await drain(worker)
+    languages = {(row["version"], row["language"]) for row in await deliveries_of(db, declaration["declarationId"])}
+    assert (updated.json()["declarationVersion"], "lt") in languages
+    emails = await deliveries_of(db, declaration["declarationId"], "EMAIL")
+    assert [row["language"] for row in emails][-1:] == ["lt"]

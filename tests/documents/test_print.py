@@ -1,12 +1,14 @@
 """Printing a declaration: the link, the PDF in the language asked for, read back."""
 
+import asyncio
 import datetime
 
 import asyncpg
 import pytest
 
 from portal import i18n
-from portal.documents.content import N_, OPERATION_TYPES, TRANSPORT_TYPES
+from portal.documents.content import N_, OPERATION_TYPES, TRANSPORT_TYPES, Page
+from portal.documents.render import Renderer
 from tests.documents.reading import missing_glyphs, pages, qr_codes, text
 from tests.factories import Operator, declaration_body, driver_body
 from tests.helpers import Client, created, draft, fleet, submitted
@@ -150,3 +152,17 @@ async def test_hostile_text_is_printed_as_text(client: Client, operator: Operato
     words = text(await printed(client, operator, made["declarationId"], "en"))
     assert "<script>alert(1)</script><img src=file:///etc/passwd>" in words
     assert "url(http://169.254.169.254/) @import 'x.css'" in words
+
+
+async def test_a_page_renders_to_the_same_bytes_in_any_process() -> None:
+    """What makes a PDF stored once however often it is rendered: the same bytes every time."""
+    page = Page("de", "Entsendeerklärung", "Richtlinie (EU) 2020/1057", [], "https://example.invalid/v", "Prüfen")
+    first, second = Renderer(1, 1), Renderer(1, 1)
+    try:
+        [one] = await first.render([page])
+        await asyncio.sleep(1.1)  # a second later, in another process: no timestamp in the bytes
+        [other] = await second.render([page])
+    finally:
+        first.close()
+        second.close()
+    assert one == other

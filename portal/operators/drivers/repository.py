@@ -18,7 +18,7 @@ _DETAILS = ", ".join(f"${i}" for i in range(4, 4 + _N))
 
 # Declarations are counted at read time: "active" depends on today's date.
 _SELECT = f"""
-    SELECT {", ".join(f"d.{column}" for column in DRIVER_COLUMNS)}, d.id, d.operator_id, d.updated_at,
+    SELECT {", ".join(f"d.{column}" for column in DRIVER_COLUMNS)}, d.id, d.operator_id, d.updated_at, d.language,
            EXISTS (SELECT 1 FROM declarations x WHERE x.driver_id = d.id) AS has_declarations,
            (SELECT count(*) FROM declarations x
              WHERE x.driver_id = d.id AND x.status = 'SUBMITTED' AND x.end_date >= $2) AS active_declarations
@@ -32,14 +32,19 @@ def details_of(record: asyncpg.Record) -> StoredDriver:
 
 
 async def insert(
-    db: Transaction, driver_id: uuid.UUID, operator_id: uuid.UUID, driver: StoredDriver, now: datetime.datetime
+    db: Transaction,
+    driver_id: uuid.UUID,
+    operator_id: uuid.UUID,
+    driver: StoredDriver,
+    now: datetime.datetime,
+    language: str | None = None,
 ) -> None:
     """A new driver and their first version; UniqueViolationError for a licence and birth date taken."""
     await db.execute(
         f"""
         WITH driver AS (
-            INSERT INTO drivers (id, operator_id, updated_at, version, {_COLUMNS})
-            VALUES ($1, $2, $3, 1, {_DETAILS})
+            INSERT INTO drivers (id, operator_id, updated_at, version, {_COLUMNS}, language)
+            VALUES ($1, $2, $3, 1, {_DETAILS}, ${4 + _N})
         )
         INSERT INTO driver_versions (driver_id, version, {_COLUMNS}) VALUES ($1, 1, {_DETAILS})
         """,
@@ -47,6 +52,14 @@ async def insert(
         operator_id,
         now,
         *msgspec.structs.astuple(driver),
+        language,
+    )
+
+
+async def set_language(db: Transaction, driver_id: uuid.UUID, language: str | None) -> None:
+    """The driver's language: a preference, not a declared detail, so no new version."""
+    await db.execute(
+        "UPDATE drivers SET language = $2 WHERE id = $1 AND language IS DISTINCT FROM $2", driver_id, language
     )
 
 

@@ -38,6 +38,7 @@ def _driver(row: asyncpg.Record) -> Driver:
         updated_at=row["updated_at"],
         has_declarations=row["has_declarations"],
         active_declarations=row["active_declarations"],
+        language=row["language"],
     )
 
 
@@ -53,11 +54,17 @@ async def create(db: Transaction, operator: OperatorPrincipal, fields: DriverFie
         raise Unprocessable(errors)
     driver_id, details, now = new_id(), stored_driver(fields), clock.now()
     try:
-        await repository.insert(db, driver_id, operator.operator_id, details, now)
+        await repository.insert(db, driver_id, operator.operator_id, details, now, fields.driver_language)
     except asyncpg.UniqueViolationError:
         raise Conflict.of("driverLicenseNumber", "duplicate_driver") from None
     return driver_of(
-        driver_id, operator.operator_id, details, updated_at=now, has_declarations=False, active_declarations=0
+        driver_id,
+        operator.operator_id,
+        details,
+        updated_at=now,
+        has_declarations=False,
+        active_declarations=0,
+        language=fields.driver_language,
     )
 
 
@@ -74,6 +81,7 @@ async def replace(
         raise Conflict.of("driverLicenseNumber", "duplicate_driver") from None
     if version is None:
         raise NotFound.of("", "not_found", kind="driver")
+    await repository.set_language(db, driver_id, fields.driver_language)
     await dependents.after_change(db, operator, driver_id)
     return await read(db, operator, driver_id)
 

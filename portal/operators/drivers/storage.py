@@ -100,6 +100,7 @@ def driver_of(
     updated_at: datetime.datetime,
     has_declarations: bool,
     active_declarations: int,
+    language: str | None = None,
 ) -> Driver:
     """The wire record of a driver as they are now."""
     return Driver(
@@ -122,4 +123,5 @@ def driver_of(
         driver_address_country=driver.address_country,
         driver_contract_start_date=driver.contract_start_date,
         driver_applicable_law=driver.applicable_law,
+        driver_language=language,  # type: ignore[arg-type]  # one of ours: only those are stored
     )
