@@ -84,7 +84,7 @@ def retention(dry_run: bool, today: datetime.datetime | None) -> None:
     The worker does this every night; this command shows it or does it now.
     """
     from portal import clock
-    from portal.documents.store import DocumentStore
+    from portal.documents.service import store_of
     from portal.retention import service
 
     retention = settings().retention
@@ -92,7 +92,7 @@ def retention(dry_run: bool, today: datetime.datetime | None) -> None:
     if dry_run:
         found = on_database(lambda db: service.due(db, retention, day))
     else:
-        store = DocumentStore(settings().document_store)
+        store = store_of(settings())
         found = on_database(lambda db: service.apply(db, retention, day, store))
     verb = "would delete" if dry_run else "deleted"
     click.echo(

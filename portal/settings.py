@@ -90,6 +90,11 @@ class Worker(msgspec.Struct, frozen=True, kw_only=True):
 class Documents(msgspec.Struct, frozen=True, kw_only=True):
     # Where PDFs are kept, each under the SHA-256 of its bytes; empty: documents/ under data_dir.
     store_path: str = ""
+    # Or an S3-compatible bucket (needs the s3 extra; credentials as boto3 reads them), its
+    # endpoint (empty: AWS's) and the prefix of the portal's objects in it.
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_prefix: str = "documents/"
     # How long a download link of POST /declarations/{id}/print works.
     link_minutes: Positive = 60
     # Rendering processes of each worker, and of each server process for a PDF asked for

@@ -15,7 +15,7 @@ def _table() -> dict[str, str]:
         if not line.startswith("| `"):
             continue
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        names = re.findall(r"`([A-Z_]+)`", cells[0])
+        names = re.findall(r"`([A-Z0-9_]+)`", cells[0])
         defaults = [value.strip() for value in cells[1].split(",")]
         for index, name in enumerate(names):
             rows[name] = defaults[index] if len(defaults) == len(names) else cells[1]

@@ -9,7 +9,7 @@ from litestar.params import JSONBody, PathParameter
 
 from portal.archives import repository, service
 from portal.dependencies import InTransaction
-from portal.documents.store import DocumentStore
+from portal.documents.store import Store
 from portal.errors import NotFound
 from portal.identity.auth import CurrentOperator
 from portal.links import SignedLinks
@@ -73,7 +73,7 @@ async def download_archive(
     archive = await repository.fetch(state.db_pool, archive_id) if archive_id else None
     if archive is None or archive.sha256 is None:
         raise NotFound.of("", "link_invalid")
-    store: DocumentStore = state.archive_store
+    store: Store = state.archive_store
     return Response(
         await store.get(archive.sha256),
         media_type="application/zip",

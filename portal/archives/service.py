@@ -3,7 +3,6 @@
 import asyncio
 import uuid
 import zipfile
-from pathlib import Path
 
 import asyncpg
 
@@ -15,7 +14,7 @@ from portal.declarations import repository as declarations
 from portal.documents import service as rendering_service
 from portal.documents.repository import DocumentKey
 from portal.documents.service import Rendering
-from portal.documents.store import DocumentStore
+from portal.documents.store import Store
 from portal.errors import NotFound, Unprocessable
 from portal.identity.auth import OperatorPrincipal
 from portal.links import SignedLinks
@@ -87,17 +86,11 @@ def entry_name(key: DocumentKey) -> str:
     return rendering_service.filename(key)
 
 
-def _write_zip(path: Path, entries: list[tuple[str, Path]]) -> int:
-    # PDFs are compressed already: stored, not deflated again.
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name, source in entries:
-            archive.write(source, name)
-    return path.stat().st_size
+def _add(archive: zipfile.ZipFile, name: str, pdf: bytes) -> None:
+    archive.writestr(name, pdf)
 
 
-async def build(
-    pool: asyncpg.Pool, rendering: Rendering, archives: DocumentStore, archive: Archive, batch: int
-) -> None:
+async def build(pool: asyncpg.Pool, rendering: Rendering, archives: Store, archive: Archive, batch: int) -> None:
     """Render what is missing, counting as it goes, then write the ZIP and say it is ready."""
     language = rendering_service.language_of(archive.language)
     keys = [
@@ -108,11 +101,14 @@ async def build(
     for start in range(0, len(keys), batch):
         found |= await rendering_service.ensure(pool, rendering, keys[start : start + batch])
         await repository.progress(pool, archive.id, min(start + batch, len(keys)))
-    # A version deleted since it was asked for (past retention) is left out.
-    entries = [(entry_name(key), rendering.store.path_of(found[key])) for key in keys if key in found]
     scratch = archives.scratch()
     try:
-        size = await asyncio.to_thread(_write_zip, scratch, entries)
+        # PDFs are compressed already: stored, not deflated again. One PDF in memory at a time.
+        with zipfile.ZipFile(scratch, "w", compression=zipfile.ZIP_STORED) as zipped:
+            for key in keys:
+                if key in found:  # a version deleted since it was asked for (past retention) is left out
+                    await asyncio.to_thread(_add, zipped, entry_name(key), await rendering.store.get(found[key]))
+        size = scratch.stat().st_size
         digest = await archives.adopt(scratch)
     finally:
         scratch.unlink(missing_ok=True)

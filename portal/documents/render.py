@@ -28,6 +28,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 ASSET_BASE = "https://assets.portal.invalid/"
 STYLESHEET = "declaration.css"
 PNG_DATA = "data:image/png;base64,"
+RENDER_NICENESS = 10
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
@@ -68,6 +69,7 @@ class Renderer:
                 self._processes,
                 # spawn: a child starts clean, without the parent's event loop, threads or sockets.
                 mp_context=multiprocessing.get_context("spawn"),
+                initializer=_yield_to_requests,
             )
             self._jobs = 0
         self._jobs += 1
@@ -86,6 +88,12 @@ class Renderer:
 
 
 # ---- in the child process ------------------------------------------------------------------
+
+
+def _yield_to_requests() -> None:
+    """A rendering process runs at a lower priority: where it shares cores with the API and the
+    database, a request waiting for a core gets it first, and PDFs take what is left."""
+    os.nice(RENDER_NICENESS)
 
 
 @functools.cache

@@ -20,7 +20,7 @@ from portal.declarations.service import not_found
 from portal.documents import content, repository
 from portal.documents.render import Renderer
 from portal.documents.repository import DocumentKey, StoredDocument
-from portal.documents.store import DocumentStore
+from portal.documents.store import DocumentStore, Store
 from portal.errors import Conflict, Unprocessable
 from portal.identity import repository as identity
 from portal.identity.auth import OperatorPrincipal
@@ -35,7 +35,7 @@ class Rendering(NamedTuple):
     the signer of the QR codes' payloads."""
 
     renderer: Renderer
-    store: DocumentStore
+    store: Store
     base_url: str
     signer: Signer
 
@@ -45,15 +45,26 @@ class Rendering(NamedTuple):
         documents = settings.documents
         return cls(
             Renderer(documents.render_processes, documents.jobs_per_process),
-            DocumentStore(settings.document_store),
+            store_of(settings),
             settings.base_url,
             Signer.of(settings),
         )
 
 
-def archive_store(settings: Settings) -> DocumentStore:
+def store_of(settings: Settings, kind: str = "", suffix: str = ".pdf") -> Store:
+    """Where the settings keep PDFs (``kind`` "archives": ZIPs of them, beside them)."""
+    documents = settings.documents
+    if documents.s3_bucket:
+        from portal.documents.bucket import BucketStore
+
+        prefix = documents.s3_prefix + (f"{kind}/" if kind else "")
+        return BucketStore(documents.s3_bucket, prefix, suffix, documents.s3_endpoint_url)
+    return DocumentStore(settings.document_store / kind if kind else settings.document_store, suffix)
+
+
+def archive_store(settings: Settings) -> Store:
     """Where ZIPs of many PDFs are kept, beside the PDFs."""
-    return DocumentStore(settings.document_store / "archives", ".zip")
+    return store_of(settings, "archives", ".zip")
 
 
 def archive_links(settings: Settings) -> SignedLinks:

@@ -10,10 +10,22 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Protocol
+
+
+class Store(Protocol):
+    """Where PDFs (and archives of them) are kept, each under the SHA-256 of its bytes: a folder
+    (``DocumentStore``, the default) or an S3-compatible bucket (``bucket.BucketStore``)."""
+
+    async def put(self, content: bytes) -> bytes: ...
+    async def get(self, digest: bytes) -> bytes: ...
+    async def delete(self, digests: list[bytes]) -> None: ...
+    def scratch(self) -> Path: ...
+    async def adopt(self, source: Path) -> bytes: ...
 
 
 class DocumentStore:
-    """A folder of content-addressed files (an S3-compatible bucket is the other choice)."""
+    """A folder of content-addressed files."""
 
     def __init__(self, root: Path, suffix: str = ".pdf") -> None:
         self.root = root

@@ -13,7 +13,7 @@ import msgspec
 import structlog
 
 from portal.dates import add_months, month_start
-from portal.documents.store import DocumentStore
+from portal.documents.store import Store
 from portal.retention import repository
 from portal.settings import Retention
 
@@ -72,7 +72,7 @@ async def due(db: asyncpg.Connection | asyncpg.Pool, settings: Retention, today:
     return Due(ended_before, await repository.count_declarations_due(db, ended_before), months)
 
 
-async def apply(db: asyncpg.Connection, settings: Retention, today: datetime.date, store: DocumentStore) -> Due:
+async def apply(db: asyncpg.Connection, settings: Retention, today: datetime.date, store: Store) -> Due:
     """Delete what is past retention, the PDF files of what is deleted among it, and prepare the
     months ahead; ``db`` outside a transaction (each batch is its own, and a month detaches
     CONCURRENTLY). A file goes after its record's deletion has committed: a crash between them
