@@ -1,4 +1,4 @@
-"""The ``portal`` command: serve, worker, migrate, admin."""
+"""The ``portal`` command: serve, worker, migrate, admin, keys, verify-qr and the benchmarks."""
 
 import asyncio
 import contextlib
@@ -62,6 +62,8 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool, n
 
     Without DATABASE_URL/REDIS_URL it starts private PostgreSQL and Redis processes under
     the data folder, applies migrations, and stops them on exit; the data stays for next time.
+    Without PORTAL_MAIL_SMTP_URL the e-mails to drivers are kept as .eml files in the data
+    folder's mail/ (it says where).
     """
     from granian.constants import Interfaces
 

@@ -102,6 +102,8 @@ class Documents(msgspec.Struct, frozen=True, kw_only=True):
     render_processes: Positive = 1
     # Jobs a rendering process runs before it is replaced: weasyprint's caches grow.
     jobs_per_process: Positive = 50
+    # An archive of PDFs (POST /declarations/pdf-archive) is deleted this long after it was asked for.
+    archive_days: Positive = 7
     # Pages a rendering job lays out: a warm process lays out a batch faster than one page a call.
     pages_per_job: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
 

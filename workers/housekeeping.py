@@ -6,6 +6,7 @@ from typing import Any
 import structlog
 
 from portal import clock
+from portal.archives import repository as archives
 from portal.bulk.service import sweep_interrupted
 from portal.idempotency import repository as idempotency
 from portal.retention import service as retention
@@ -15,13 +16,18 @@ log = structlog.get_logger(__name__)
 
 async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     """Forget stored answers older than the retry window (a key is only for retrying one request),
-    and mark INTERRUPTED the bulk uploads of a server that was killed."""
+    mark INTERRUPTED the bulk uploads of a server that was killed, and delete the archives of
+    PDFs past their days."""
     settings = ctx["settings"]
     cutoff = clock.now() - datetime.timedelta(hours=settings.idempotency.key_hours)
     purged = await idempotency.purge(ctx["db_pool"], cutoff)
     interrupted = await sweep_interrupted(ctx["db_pool"])
-    log.info("swept", idempotency_keys=purged, uploads_interrupted=interrupted)
-    return {"idempotency_keys": purged, "uploads_interrupted": interrupted}
+    unnamed = await archives.forget(
+        ctx["db_pool"], clock.now() - datetime.timedelta(days=settings.documents.archive_days)
+    )
+    await ctx["archive_store"].delete(unnamed)
+    log.info("swept", idempotency_keys=purged, uploads_interrupted=interrupted, archives_deleted=len(unnamed))
+    return {"idempotency_keys": purged, "uploads_interrupted": interrupted, "archive_files": len(unnamed)}
 
 
 async def apply_retention(ctx: dict[str, Any]) -> int:

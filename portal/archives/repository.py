@@ -94,6 +94,24 @@ async def ready(db: asyncpg.Connection | asyncpg.Pool, archive_id: uuid.UUID, sh
     )
 
 
+async def forget(db: asyncpg.Connection | asyncpg.Pool, asked_before: datetime.datetime) -> list[bytes]:
+    """Delete the archives asked for before ``asked_before``; return the digests of their ZIPs
+    that no archive left names (the caller deletes the files, once this has committed)."""
+    rows = await db.fetch(
+        """
+        WITH gone AS (
+            DELETE FROM pdf_archives WHERE created_at < $1 RETURNING id, sha256
+        )
+        SELECT DISTINCT g.sha256 FROM gone g
+        WHERE g.sha256 IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM pdf_archives k WHERE k.sha256 = g.sha256 AND k.id NOT IN (SELECT id FROM gone)
+        )
+        """,
+        asked_before,
+    )
+    return [row[0] for row in rows]
+
+
 async def failed(
     db: asyncpg.Connection | asyncpg.Pool, archive_id: uuid.UUID, error: str, max_attempts: int, retry_seconds: int
 ) -> None:

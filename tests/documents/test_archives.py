@@ -13,6 +13,7 @@ from tests.factories import Operator, days
 from tests.helpers import Client, draft, submitted
 from workers.archives import build_archive
 from workers.deliveries import drain
+from workers.housekeeping import sweep
 
 BASE = "http://127.0.0.1:8000"
 
@@ -127,3 +128,26 @@ async def test_a_forged_link_downloads_nothing(client: Client) -> None:
     answer = await client.get("/archives/" + "x" * 40)
     assert answer.status_code == 404
     assert answer.json()["errors"][0]["code"] == "link_invalid"
+
+
+async def test_an_archive_past_its_days_is_deleted_with_its_zip(
+    client: Client, operator: Operator, worker: dict[str, Any], db: asyncpg.Connection
+) -> None:
+    declaration = await submitted(client, operator)
+    asked = (
+        await ask(client, operator, {"declarationLanguage": "en", "declarationIds": [declaration["declarationId"]]})
+    ).json()
+    await build_archive(worker, asked["archiveId"])
+    digest = await db.fetchval("SELECT sha256 FROM pdf_archives WHERE id = $1", asked["archiveId"])
+    zipped = worker["archive_store"].path_of(digest)
+    assert zipped.exists()
+    days = worker["settings"].documents.archive_days
+    await db.execute(
+        "UPDATE pdf_archives SET created_at = created_at - make_interval(days => $2) WHERE id = $1",
+        asked["archiveId"],
+        days + 1,
+    )
+    await sweep(worker)
+    status = await client.get(f"/declarations/pdf-archive/{asked['archiveId']}", headers=operator.headers)
+    assert status.status_code == 404
+    assert not zipped.exists()
