@@ -135,12 +135,36 @@ def render_pages(pages: Sequence[Page]) -> list[bytes]:
 
 
 def write_pdfs(documents: Sequence[str]) -> list[bytes]:
-    """Lay out HTML documents (in a child process) as one PDF each."""
+    """Lay out HTML documents (in a child process) as one PDF each.
+
+    weasyprint does not split a float across pages: a column longer than the page loses its
+    last sections, silently, and the page count stays one. Each section has one heading, so a
+    layout that holds fewer headings than the document is laid out again in one flowing column,
+    which continues on a second page: a long declaration prints whole.
+    """
     weasyprint, fetcher, (stylesheet, fonts) = _weasyprint()
     pdfs = []
     for document in documents:
-        rendered = weasyprint.HTML(string=document, base_url=ASSET_BASE, url_fetcher=fetcher).render(
-            stylesheets=[stylesheet], font_config=fonts
-        )
+
+        def laid_out(html: str) -> Any:
+            return weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher).render(
+                stylesheets=[stylesheet], font_config=fonts
+            )
+
+        rendered = laid_out(document)
+        if _headings(rendered) < document.count("<h2>"):
+            rendered = laid_out(document.replace("<main>", '<main class="flowing">', 1))
         pdfs.append(rendered.write_pdf())
     return pdfs
+
+
+def _headings(rendered: Any) -> int:
+    """The section headings a layout holds, on every page (a heading's block, not its lines)."""
+    from weasyprint.formatting_structure.boxes import BlockBox
+
+    return sum(
+        1
+        for page in rendered.pages
+        for box in page._page_box.descendants()
+        if isinstance(box, BlockBox) and box.element_tag == "h2"
+    )

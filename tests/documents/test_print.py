@@ -4,10 +4,11 @@ import asyncio
 import datetime
 
 import asyncpg
+import pypdfium2
 import pytest
 
 from portal import i18n
-from portal.documents.content import N_, OPERATION_TYPES, TRANSPORT_TYPES, Page
+from portal.documents.content import N_, OPERATION_TYPES, TRANSPORT_TYPES, Page, Row, Section
 from portal.documents.render import Renderer
 from tests.documents.reading import missing_glyphs, pages, qr_codes, text
 from tests.factories import Operator, declaration_body, driver_body
@@ -166,3 +167,27 @@ async def test_a_page_renders_to_the_same_bytes_in_any_process() -> None:
         first.close()
         second.close()
     assert one == other
+
+
+async def test_a_declaration_too_long_for_one_page_prints_whole() -> None:
+    """weasyprint drops what overflows a float silently: the renderer lays such a page out again
+    in one flowing column, over more pages, and loses nothing."""
+    value = "X" * 100
+    sections = [
+        Section(f"Section {index}", [Row(f"label {index}.{row}", value) for row in range(6)]) for index in range(7)
+    ]
+    plates = ", ".join(f"PL{number:05d}AB" for number in range(60))
+    sections.append(Section("Vehicles", [Row("Heavy goods vehicles", plates)]))
+    page = Page("en", "Posting declaration", "", sections, "https://example.invalid/verify/x", "")
+    renderer = Renderer(1, 1)
+    try:
+        [pdf] = await renderer.render([page])
+    finally:
+        renderer.close()
+    document = pypdfium2.PdfDocument(pdf)
+    words = "".join(document[index].get_textpage().get_text_range() for index in range(len(document)))
+    flat = "".join(words.split())
+    assert len(document) > 1
+    for section in sections:
+        assert section.title.replace(" ", "") in flat, section.title
+    assert "PL00059AB" in flat
