@@ -4,6 +4,7 @@ its own built by the real migrations; each test files under operators of its own
 cannot see each other's data."""
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -42,10 +43,16 @@ def shifted_clock(request: pytest.FixtureRequest) -> Iterator[int]:
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    data_dir: Path = tmp_path_factory.mktemp("embedded")
-    with services_for(os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", ""), data_dir) as urls:
-        yield urls
+def servers() -> Iterator[tuple[str, str]]:
+    # Not under pytest's basetemp: pytest keeps the last three and deletes older ones, so a
+    # second test run on the machine (CI beside a developer's) would delete this run's
+    # embedded PostgreSQL under it.
+    data_dir = Path(tempfile.mkdtemp(prefix="portal-embedded-"))
+    try:
+        with services_for(os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", ""), data_dir) as urls:
+            yield urls
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
