@@ -53,6 +53,12 @@ def days(n: int) -> str:
     return (today() + datetime.timedelta(days=n)).isoformat()
 
 
+def next_year() -> int:
+    """The year after the portal's: for malformed dates (30 February, month 13) that no rule's
+    window can make valid or overtake."""
+    return today().year + 1
+
+
 def letters(n: int) -> str:
     """A unique suffix for names, which may hold letters only."""
     out = ""

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import Operator, declaration_body, driver_body, next_day
+from tests.factories import Operator, declaration_body, driver_body, next_day, next_year
 from tests.hostile.support import (
     JSON,
     LISTS,
@@ -118,7 +118,7 @@ def _copy_bodies() -> dict[str, tuple[dict[str, Any], list[str]]]:
     july, february = next_day(1, 15).replace(month=7).isoformat(), next_day(1, 15).replace(month=2).isoformat()
     return {
         "bad-date": (
-            {"declarationStartDate": "2027-02-30", "declarationEndDate": "2027-03-01"},
+            {"declarationStartDate": f"{next_year()}-02-30", "declarationEndDate": f"{next_year()}-03-01"},
             ["declarationStartDate"],
         ),
         "too-long": ({"declarationStartDate": start, "declarationEndDate": july}, ["declarationEndDate"]),
@@ -178,7 +178,7 @@ async def test_nul_in_a_query_parameter_is_400(client: Client, fleet: Fleet, pat
     "url",
     [
         "/drivers?limit=5&startKey=%00",
-        "/drivers?limit=5&dateOfBirth=2026-02-30",
+        f"/drivers?limit=5&dateOfBirth={next_year() - 1}-02-30",
         "/drivers?limit=5&byLastName=2",
         "/declarations?limit=5&status=%00",
         "/declarations?limit=5&startKey=not-a-cursor",

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from tests.factories import driver_body, next_day, vehicle_body
+from tests.factories import driver_body, next_day, next_year, vehicle_body
 from tests.hostile.support import (
     Client,
     Fleet,
@@ -17,7 +17,17 @@ from tests.hostile.support import (
 
 # --- dates and the period -----------------------------------------------------------------------
 
-BAD_DATES = ["2026-02-30", "tomorrow", "2027-13-01", "2027-00-10", "15/01/2027", "2027-1-5", "", "2027-01-15T00:00"]
+_YEAR = next_year()
+BAD_DATES = [
+    f"{_YEAR}-02-30",
+    "tomorrow",
+    f"{_YEAR}-13-01",
+    f"{_YEAR}-00-10",
+    f"15/01/{_YEAR}",
+    f"{_YEAR}-1-5",
+    "",
+    f"{_YEAR}-01-15T00:00",
+]
 
 
 @pytest.mark.parametrize("value", BAD_DATES)

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import days, driver_body, vehicle_body
+from tests.factories import days, driver_body, next_year, vehicle_body
 from tests.hostile.support import (
     LISTS,
     Client,
@@ -112,7 +112,7 @@ async def test_every_error_is_listed_in_one_response(client: Client, fleet: Flee
         fleet,
         driverId=12,
         declarationPostingCountry="EL",
-        declarationStartDate="2027-02-30",
+        declarationStartDate=f"{next_year()}-02-30",
         declarationOperationType=["CABOTAGE_OPERATIONS", "SMUGGLING"],
         declarationVehiclePlateNumberHeavy=[fleet.plate, "\u0410B1234", 7],
         otherContactAsTransportManager="false",
