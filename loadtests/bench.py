@@ -10,114 +10,42 @@ all served by granian with the same workers and driven by the same locust users.
 """
 
 import asyncio
-import contextlib
-import datetime
 import os
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import msgspec
-import psutil
 
-from loadtests.open_loop import Measured, http_lanes, offer, raw_request, saturate
+from loadtests.harness import (
+    JSON,
+    bench_servers,
+    create_requests,
+    drop_database,
+    free_port,
+    offered,
+    post_bulk,
+    prepare_database,
+    served,
+)
+from loadtests.open_loop import Measured, raw_request
 from loadtests.quick import run_scenario
-from loadtests.scenarios.common import driver_fields, token
 from loadtests.synthetic.files import write
 from loadtests.synthetic.generator import generate
 from portal import clock
 from portal.bulk import validate
-from portal.commands import settings as environment_settings
-from portal.db import migrate, transaction
 from portal.declarations.storage import COLUMNS
-from portal.embedded import services_for
-from portal.identity.service import register_operator
 from portal.operators.drivers.storage import DRIVER_COLUMNS
 
 LOADTESTS = Path(__file__).parent
 COPY_BATCH = 5000
-JSON = {"content-type": "application/json"}
-LOAD_DRIVER = driver_fields(token())
-LOAD_VEHICLE = {
-    "plateNumber": f"OL{token()}",
-    "registrationCountry": "PL",
-    "transportType": "CARRIAGE_OF_GOODS",
-    "vehicleWeight": "HEAVY",
-}
 RAW_COPY_TABLE = "bench_raw_copy"
 # Drafts filed before the submit run, for SubmittingUser to submit one each.
 DRAFTS = 60_000
-
-
-@contextlib.contextmanager
-def bench_servers() -> Iterator[tuple[Path, str, str]]:
-    """A temporary folder, and the PostgreSQL and Redis servers DATABASE_URL and REDIS_URL name
-    (embedded ones in the folder where unset): (folder, server URL, Redis URL)."""
-    settings = environment_settings()
-    with (
-        tempfile.TemporaryDirectory() as temporary,
-        services_for(settings.database.url, settings.redis.url, Path(temporary) / "embedded") as (
-            server_url,
-            redis_url,
-        ),
-    ):
-        yield Path(temporary), server_url, redis_url
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    return f"{base.rpartition('/')[0]}/{name}" + (f"?{query}" if query else "")
-
-
-@contextlib.contextmanager
-def served(command: list[str], env: dict[str, str], port: int, probe_path: str) -> Iterator["subprocess.Popen[bytes]"]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}{probe_path}", timeout=1).status_code < 500:
-                    break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError(f"{command[2:4]} did not start on port {port}")
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-async def _prepare(server_url: str, name: str) -> tuple[str, uuid.UUID, str]:
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = with_database(server_url, name)
-    await migrate(url)
-    db = await asyncpg.connect(url)
-    await db.execute("CREATE TABLE bench_minimal_rows (id bigserial PRIMARY KEY, name text NOT NULL)")
-    async with transaction(db) as tx:
-        operator_id, api_key = await register_operator(tx, "Bench Transport", "PL")
-    await db.close()
-    return url, operator_id, api_key
 
 
 async def _raw_copy_rate(url: str, records_file: Path, operator_id: uuid.UUID) -> float:
@@ -161,40 +89,6 @@ async def _raw_copy_rate(url: str, records_file: Path, operator_id: uuid.UUID) -
         copied += len(rows)
     await db.close()
     return copied / spent
-
-
-def _peak_rss(process: psutil.Process, stop: threading.Event, peak: list[int]) -> None:
-    while not stop.is_set():
-        with contextlib.suppress(psutil.Error):
-            for member in [process, *process.children(recursive=True)]:
-                peak[0] = max(peak[0], member.memory_info().rss)
-        time.sleep(0.2)
-
-
-def _bulk(
-    port: int, records_file: Path, headers: dict[str, str], server: "subprocess.Popen[bytes]"
-) -> tuple[dict[str, Any], float, int]:
-    def chunks() -> Iterator[bytes]:
-        with records_file.open("rb") as source:
-            while chunk := source.read(256 * 1024):
-                yield chunk
-
-    stop, peak = threading.Event(), [0]
-    sampler = threading.Thread(target=_peak_rss, args=(psutil.Process(server.pid), stop, peak), daemon=True)
-    sampler.start()
-    started = time.perf_counter()
-    # No write timeout: the server reads a batch, then files it before it reads on.
-    with httpx.Client(timeout=httpx.Timeout(30, read=None, write=None)) as client:
-        response = client.post(
-            f"http://127.0.0.1:{port}/declarations/bulk?submit=true",
-            content=chunks(),
-            headers=headers | {"content-type": "application/x-ndjson"},
-        )
-    elapsed = time.perf_counter() - started
-    stop.set()
-    sampler.join()
-    response.raise_for_status()
-    return msgspec.json.decode(response.content), elapsed, peak[0]
 
 
 def _rows(stats: list[dict[str, str]], name: str) -> dict[str, str]:
@@ -248,37 +142,6 @@ class Figures(msgspec.Struct):
 
 # The share of the minimal endpoint's rate the portal must reach; its latency is measured at it.
 TARGET_SHARE = 0.6
-LANES = 32
-
-
-async def _offered(port: int, requests: list[bytes], rate: float, seconds: float, expect: int) -> Measured:
-    """Open loop: ``rate`` requests a second, each due at its time, latency counted from then."""
-    lanes, connections = await http_lanes(port, requests, LANES, expect)
-    await saturate(lanes[:4], 1.0)  # connections and prepared statements warm
-    measured = await offer(lanes, rate, seconds)
-    for connection in connections:
-        assert connection.transport is not None
-        connection.transport.close()
-    return measured
-
-
-def _create_requests(port: int, headers: dict[str, str]) -> list[bytes]:
-    """Drafts for a driver and a lorry of their own (drafts may overlap: one body will do)."""
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
-        driver = client.post("/drivers", json=LOAD_DRIVER).json()["driverId"]
-        plate = client.post("/plate-numbers", json=LOAD_VEHICLE).json()["plateNumber"]
-    start = clock.today() + datetime.timedelta(days=2)
-    body = {
-        "driverId": driver,
-        "declarationPostingCountry": "FR",
-        "declarationStartDate": start.isoformat(),
-        "declarationEndDate": (start + datetime.timedelta(days=1)).isoformat(),
-        "declarationOperationType": ["INTERNATIONAL_CARRIAGE"],
-        "declarationTransportType": ["CARRIAGE_OF_GOODS"],
-        "declarationVehiclePlateNumberHeavy": [plate],
-        "otherContactAsTransportManager": True,
-    }
-    return [raw_request("POST", "/declarations", headers | JSON, msgspec.json.encode(body))]
 
 
 def _submit_requests(drafts: Path, headers: dict[str, str], count: int) -> list[bytes]:
@@ -290,7 +153,7 @@ def _submit_requests(drafts: Path, headers: dict[str, str], count: int) -> list[
 def main(records: int, drivers: int, users: int, seconds: int, workers: int) -> None:
     name = f"portal_bench_{uuid.uuid4().hex[:8]}"
     with bench_servers() as (folder, server_url, redis_url):
-        url, operator_id, api_key = asyncio.run(_prepare(server_url, name))
+        url, operator_id, api_key = asyncio.run(prepare_database(server_url, name))
         headers = {"x-operator-id": str(operator_id), "x-api-key": api_key}
         records_file = folder / "fleet.ndjson"
         print(f"generating {records:,} records for {drivers:,} drivers ...", file=sys.stderr)
@@ -312,11 +175,11 @@ def main(records: int, drivers: int, users: int, seconds: int, workers: int) -> 
             rate = TARGET_SHARE * float(_rows(yardstick, "/rows")["Requests/s"])
             print(f"  ... and at {rate:,.0f}/s offered", file=sys.stderr)
             row = raw_request("POST", "/rows", JSON, b'{"name": "yardstick"}')
-            minimal_offered = asyncio.run(_offered(minimal_port, [row], rate, seconds, 201))
+            minimal_offered = asyncio.run(offered(minimal_port, [row], rate, seconds, 201))
         serve = [sys.executable, "-m", "portal", "serve", "--no-worker", "--workers", str(workers)]
         with served([*serve, "--port", str(portal_port)], env, portal_port, "/ping") as portal:
             print(f"filing {records:,} records through POST /declarations/bulk ...", file=sys.stderr)
-            summary, elapsed, peak = _bulk(portal_port, records_file, headers, portal)
+            summary, elapsed, peak = post_bulk(portal_port, records_file, headers, portal)
             size_after = asyncio.run(_database_size(url))
             load_env = env | {"PORTAL_LOAD_OPERATOR_ID": str(operator_id), "PORTAL_LOAD_API_KEY": api_key}
             host = f"http://127.0.0.1:{portal_port}"
@@ -324,7 +187,7 @@ def main(records: int, drivers: int, users: int, seconds: int, workers: int) -> 
             created = run_scenario("CreatingUser", host, users, seconds, load_env)
             print(f"  ... and at {rate:,.0f}/s offered", file=sys.stderr)
             create_offered = asyncio.run(
-                _offered(portal_port, _create_requests(portal_port, headers), rate, seconds, 201)
+                offered(portal_port, create_requests(portal_port, headers), rate, seconds, 201)
             )
             print(f"single requests: filing {DRAFTS:,} drafts, then submitting them ...", file=sys.stderr)
             drafts = _drafts(portal_port, folder, headers)
@@ -333,7 +196,7 @@ def main(records: int, drivers: int, users: int, seconds: int, workers: int) -> 
             )
             print(f"  ... and at {rate:,.0f}/s offered", file=sys.stderr)
             submit_offered = asyncio.run(
-                _offered(portal_port, _submit_requests(drafts, headers, int(rate * (seconds + 2))), rate, seconds, 200)
+                offered(portal_port, _submit_requests(drafts, headers, int(rate * (seconds + 2))), rate, seconds, 200)
             )
         asyncio.run(drop_database(server_url, name))
     figures = Figures(
@@ -352,12 +215,6 @@ def main(records: int, drivers: int, users: int, seconds: int, workers: int) -> 
         submit_offered=submit_offered,
     )
     _report(figures, workers, users, seconds)
-
-
-async def drop_database(server_url: str, name: str) -> None:
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
 
 
 def _report(f: Figures, workers: int, users: int, seconds: int) -> None:

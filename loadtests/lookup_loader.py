@@ -35,8 +35,8 @@ from loadtests.synthetic.generator import generate
 from loadtests.synthetic.tables import HOST_ORDER
 from portal.declarations import rules, storage
 from portal.declarations.storage import COLUMNS, StoredDeclaration
+from portal.field_rules import apply_rules
 from portal.operators.drivers.storage import DRIVER_COLUMNS, stored_driver
-from portal.wire import apply_rules
 from schemas.bulk import BulkRecord
 
 DECLARATIONS_PER_OPERATOR = 10_000

@@ -24,7 +24,7 @@ import asyncpg
 import httpx
 import msgspec
 
-from loadtests.bench import bench_servers, drop_database, free_port, served, with_database
+from loadtests.harness import bench_servers, drop_database, free_port, served, with_database
 from loadtests.lookup_loader import Loaded, load
 from loadtests.lookup_report import Figures, report
 from loadtests.open_loop import Call, Measured, http_lanes, offer, saturate
@@ -193,7 +193,7 @@ class Filing(NamedTuple):
     headers: dict[str, str]
 
 
-async def _prepare(server_url: str, name: str, declarations: int, jobs: int) -> tuple[str, Loaded]:
+async def prepare_database(server_url: str, name: str, declarations: int, jobs: int) -> tuple[str, Loaded]:
     """The database ``name`` loaded with ``declarations``, or as a previous run left it."""
     admin = await asyncpg.connect(server_url)
     exists = await admin.fetchval("SELECT true FROM pg_database WHERE datname = $1", name)
@@ -247,7 +247,7 @@ def main(
     name = database or f"portal_lookups_{uuid.uuid4().hex[:8]}"
     filing_records = max(1000, int(seconds * 5000))
     with bench_servers() as (folder, server_url, redis_url):
-        url, loaded = asyncio.run(_prepare(server_url, name, declarations, os.cpu_count() or 2))
+        url, loaded = asyncio.run(prepare_database(server_url, name, declarations, os.cpu_count() or 2))
         targets, requests, filing, size = asyncio.run(_setup(url, filing_records, folder))
         select_one, bare_saturated, bare_offered, bare_default_plans = asyncio.run(
             _bare(url, targets, rate, seconds, concurrency)

@@ -20,15 +20,15 @@ import uuid
 import asyncpg
 import psutil
 
-from loadtests.bench import (
-    _bulk,
-    _create_requests,
-    _offered,
-    _peak_rss,
-    _prepare,
+from loadtests.harness import (
     bench_servers,
+    create_requests,
     drop_database,
     free_port,
+    offered,
+    peak_rss,
+    post_bulk,
+    prepare_database,
     served,
 )
 from loadtests.open_loop import Measured
@@ -107,7 +107,7 @@ async def _delivered(url: str) -> tuple[int, float]:
 def main(documents: int, naive: int, processes: int, timeout: float, seconds: float) -> None:
     name = f"portal_bench_pdf_{uuid.uuid4().hex[:8]}"
     with bench_servers() as (folder, server_url, redis_url):
-        url, operator_id, api_key = asyncio.run(_prepare(server_url, name))
+        url, operator_id, api_key = asyncio.run(prepare_database(server_url, name))
         headers = {"x-operator-id": str(operator_id), "x-api-key": api_key}
         env = os.environ | {
             "DATABASE_URL": url,
@@ -121,15 +121,15 @@ def main(documents: int, naive: int, processes: int, timeout: float, seconds: fl
         serve = [sys.executable, "-m", "portal", "serve", "--no-worker", "--workers", "1", "--port", str(port)]
         with served(serve, env, port, "/ping") as portal:
             print(f"filing {documents:,} declarations through POST /declarations/bulk ...", file=sys.stderr)
-            summary, _, _ = _bulk(port, records_file, headers, portal)
+            summary, _, _ = post_bulk(port, records_file, headers, portal)
             base_url = f"http://127.0.0.1:{port}"
             print(f"naive: {naive} documents, one weasyprint call each ...", file=sys.stderr)
             # The worker's own settings: the same secret (in the data folder), so the same signing key.
             page_settings = configuration.replace(read_settings(env), http={"public_url": base_url})
             naive_rate = _naive_rate(asyncio.run(_pages(url, naive, page_settings)))
-            creates = _create_requests(port, headers)
+            creates = create_requests(port, headers)
             print(f"API create p99 at {API_RATE:.0f}/s, worker idle ...", file=sys.stderr)
-            idle = asyncio.run(_offered(port, creates, API_RATE, seconds, 201))
+            idle = asyncio.run(offered(port, creates, API_RATE, seconds, 201))
             print(f"worker: rendering {summary['accepted']:,} PDFs with {processes} processes ...", file=sys.stderr)
             started = time.perf_counter()
             worker = subprocess.Popen(
@@ -139,11 +139,11 @@ def main(documents: int, naive: int, processes: int, timeout: float, seconds: fl
                 stderr=subprocess.DEVNULL,
             )
             stop, peak = threading.Event(), [0]
-            sampler = threading.Thread(target=_peak_rss, args=(psutil.Process(worker.pid), stop, peak), daemon=True)
+            sampler = threading.Thread(target=peak_rss, args=(psutil.Process(worker.pid), stop, peak), daemon=True)
             sampler.start()
             try:
                 time.sleep(5)  # the drain has made the deliveries and the pool is busy
-                busy = asyncio.run(_offered(port, creates, API_RATE, seconds, 201))
+                busy = asyncio.run(offered(port, creates, API_RATE, seconds, 201))
                 done, span = asyncio.run(_delivered(url))
                 while done < summary["accepted"] and time.perf_counter() - started < timeout:
                     time.sleep(2)

@@ -32,7 +32,7 @@ from portal.bulk.validate import check as check_bulk_record
 from portal.cli import main
 from portal.clock import now, today
 from portal.declarations.rules import PLATE_LISTS, check
-from portal.wire import apply_rules
+from portal.field_rules import apply_rules
 from schemas.declarations import DeclarationFields
 from schemas.drivers import DriverDetails, DriverFields
 
