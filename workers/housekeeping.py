@@ -26,7 +26,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
         ctx["db_pool"], clock.now() - datetime.timedelta(days=settings.documents.archive_days)
     )
     await ctx["archive_store"].delete(unnamed)
-    log.info("swept", idempotency_keys=purged, uploads_interrupted=interrupted, archives_deleted=len(unnamed))
+    log.info("swept", idempotency_keys=purged, uploads_interrupted=interrupted, archive_files_deleted=len(unnamed))
     return {"idempotency_keys": purged, "uploads_interrupted": interrupted, "archive_files": len(unnamed)}
 
 

@@ -6,7 +6,7 @@ import zipfile
 
 import asyncpg
 
-from portal import clock, i18n
+from portal import clock
 from portal.archives import repository
 from portal.archives.repository import Archive
 from portal.db import Transaction
@@ -49,13 +49,7 @@ async def _selection(db: Transaction, operator: OperatorPrincipal, asked: Archiv
 
 
 async def ask(db: Transaction, operator: OperatorPrincipal, asked: ArchiveRequest, links: SignedLinks) -> ArchiveStatus:
-    if asked.declaration_language not in i18n.available():
-        raise Unprocessable.of(
-            "declarationLanguage",
-            "language_unavailable",
-            language=asked.declaration_language,
-            available=", ".join(i18n.available()),
-        )
+    rendering_service.require_catalogue(asked.declaration_language, "declarationLanguage")
     versions = await _selection(db, operator, asked)
     if not versions:
         raise Unprocessable.of("", "archive_empty")

@@ -10,6 +10,12 @@ import asyncpg
 from portal import i18n
 from portal.db import Transaction
 
+# The language a version's driver reads, over drivers ``r`` and operators ``o``: theirs, else
+# their operator's, else English. Every statement that uses it takes the languages of ours as
+# $1 and English as $2.
+_CHOSEN = "CROSS JOIN LATERAL (SELECT coalesce(r.language, o.profile->>'language') AS language) AS chosen"
+_READER_LANGUAGE = "CASE WHEN chosen.language = ANY($1::text[]) THEN chosen.language ELSE $2 END"
+
 
 async def drain(db: Transaction) -> int | None:
     """Derive the deliveries of the events of every transaction finished since the last drain;
@@ -22,7 +28,7 @@ async def drain(db: Transaction) -> int | None:
     version's own event e-mails that one instead).
     """
     made: int | None = await db.fetchval(
-        """
+        f"""
         WITH horizon AS MATERIALIZED (
             SELECT horizon AS since, pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS upto
             FROM event_drain FOR UPDATE SKIP LOCKED
@@ -31,12 +37,12 @@ async def drain(db: Transaction) -> int | None:
             WHERE e.recorded_by >= h.since AND e.recorded_by < h.upto AND e.event_type <> 'WITHDRAWN'
         ), targets AS (
             SELECT e.declaration_id, e.version, d.version AS current_version, d.driver_email,
-                   CASE WHEN chosen.language = ANY($1::text[]) THEN chosen.language ELSE $2 END AS language
+                   {_READER_LANGUAGE} AS language
             FROM events e
             JOIN declarations d ON d.id = e.declaration_id
             JOIN drivers r ON r.id = d.driver_id
             JOIN operators o ON o.id = d.operator_id
-            CROSS JOIN LATERAL (SELECT coalesce(r.language, o.profile->>'language') AS language) AS chosen
+            {_CHOSEN}
         ), planned AS (
             INSERT INTO deliveries (declaration_id, version, kind, language, address)
             SELECT declaration_id, version, 'PDF'::delivery_kind, language, NULL FROM targets
@@ -96,25 +102,24 @@ async def plan_digests(db: Transaction, today: datetime.date, days_ahead: int, w
     """The weekly e-mails of ``week``: one per driver and address with a current or coming
     declaration, of each operator that turned them on; planned once a week whatever reruns."""
     status: str = await db.execute(
-        """
+        f"""
         INSERT INTO deliveries (declaration_id, version, kind, language, address, request_key)
         SELECT DISTINCT ON (d.driver_id, d.driver_email)
-               d.id, d.version, 'DIGEST'::delivery_kind,
-               CASE WHEN chosen.language = ANY($4::text[]) THEN chosen.language ELSE $5 END, d.driver_email, $3
+               d.id, d.version, 'DIGEST'::delivery_kind, {_READER_LANGUAGE}, d.driver_email, $5
         FROM operators o
         JOIN declarations d ON d.operator_id = o.id
         JOIN drivers r ON r.id = d.driver_id
-        CROSS JOIN LATERAL (SELECT coalesce(r.language, o.profile->>'language') AS language) AS chosen
+        {_CHOSEN}
         WHERE (o.profile->>'weeklyDriverEmail')::boolean AND d.status = 'SUBMITTED' AND d.driver_email IS NOT NULL
-          AND d.end_date >= $1 AND d.start_date <= $1 + $2::int
+          AND d.end_date >= $3 AND d.start_date <= $3 + $4::int
         ORDER BY d.driver_id, d.driver_email, d.start_date, d.id
         ON CONFLICT DO NOTHING
         """,
+        list(i18n.LANGUAGES),
+        i18n.DEFAULT,
         today,
         days_ahead,
         week,
-        list(i18n.LANGUAGES),
-        i18n.DEFAULT,
     )
     return int(status.rsplit(" ", 1)[-1])
 

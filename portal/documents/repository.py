@@ -80,19 +80,6 @@ async def verification_token(db: Transaction, declaration_id: uuid.UUID, version
     return token
 
 
-async def reader_language(db: asyncpg.Connection, declaration_id: uuid.UUID) -> str:
-    """The language the declaration's driver reads: theirs, else their operator's, else English."""
-    found: str | None = await db.fetchval(
-        """
-        SELECT coalesce(r.language, o.profile->>'language') FROM declarations d
-        JOIN drivers r ON r.id = d.driver_id JOIN operators o ON o.id = d.operator_id
-        WHERE d.id = $1
-        """,
-        declaration_id,
-    )
-    return found or i18n.DEFAULT
-
-
 async def printable(db: asyncpg.Connection, declaration_id: uuid.UUID, operator_id: uuid.UUID) -> asyncpg.Record | None:
     """The current version and status of a declaration of the operator."""
     record: asyncpg.Record | None = await db.fetchrow(

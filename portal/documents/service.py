@@ -127,11 +127,16 @@ async def printable(
         raise not_found()
     if current["status"] == "DRAFT":
         raise Conflict.of("declarationStatus", "wrong_state", required="SUBMITTED", action="printed", status="DRAFT")
+    require_catalogue(language, language_field)
+    return DocumentKey(declaration_id, current["version"], language)
+
+
+def require_catalogue(language: i18n.Language, language_field: str) -> None:
+    """Refuse a language whose catalogue is not compiled yet (422 on ``language_field``)."""
     if language not in i18n.available():
         raise Unprocessable.of(
             language_field, "language_unavailable", language=language, available=", ".join(i18n.available())
         )
-    return DocumentKey(declaration_id, current["version"], language)
 
 
 def language_of(value: str) -> i18n.Language:

@@ -73,7 +73,8 @@ def date_text(value: datetime.date, language: Language) -> str:
 
 
 def negotiate(accept_language: str | None) -> Language:
-    """The language of ours that an ``Accept-Language`` header prefers, English if none."""
+    """The language of ours (its catalogue compiled) that an ``Accept-Language`` header
+    prefers, English if none."""
     if not accept_language:
         return DEFAULT
     wanted = []
@@ -86,6 +87,6 @@ def negotiate(accept_language: str | None) -> Language:
         if tag and weight > 0:
             wanted.append((weight, tag.strip().replace("_", "-")))
     preferred = [tag for _, tag in sorted(wanted, key=lambda pair: -pair[0])]
-    ours = {locale_name(language): language for language in LANGUAGES}
+    ours = {locale_name(language): language for language in available()}
     found = babel.negotiate_locale(preferred, list(ours), sep="-")
     return ours[found] if found else DEFAULT

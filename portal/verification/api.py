@@ -45,7 +45,5 @@ async def verify_declaration(
     # A browser says it wants HTML; a client that asks for anything (or JSON) gets JSON.
     if request.accept.best_match([MediaType.JSON, MediaType.HTML], MediaType.JSON) == MediaType.HTML:
         language = i18n.negotiate(request.headers.get("accept-language"))
-        if language not in i18n.available():
-            language = i18n.DEFAULT
         return Response(page.html(verification, language), media_type=MediaType.HTML, headers=headers)
     return Response(msgspec.json.encode(verification).decode(), media_type=MediaType.JSON, headers=headers)
