@@ -1,4 +1,5 @@
-"""``portal admin``: register operators and authorities, issue and revoke keys, apply retention."""
+"""``portal admin``: register operators and authorities, issue and revoke keys, apply retention, and
+manage forwarding endpoints (portal.forwarding.commands)."""
 
 import datetime
 import uuid
@@ -11,7 +12,7 @@ from portal.commands import in_transaction, on_database, refusing_bad_values, se
 
 @click.group()
 def admin() -> None:
-    """Register operators and authorities, manage their API keys, apply retention."""
+    """Register operators and authorities, manage their API keys and forwarding endpoints, apply retention."""
 
 
 @admin.command("create-operator")
@@ -102,3 +103,13 @@ def retention(dry_run: bool, today: datetime.datetime | None) -> None:
     click.echo(f"  {verb} {found.declarations:,} declarations that ended before {found.ended_before}")
     for month in found.audit_months:
         click.echo(f"  {verb} {month.table} of {month.month:%Y-%m}: {month.rows:,} rows ({month.partition})")
+
+
+def _add_forwarding_commands() -> None:
+    from portal.forwarding.commands import COMMANDS
+
+    for command in COMMANDS:
+        admin.add_command(command)
+
+
+_add_forwarding_commands()

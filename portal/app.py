@@ -28,6 +28,8 @@ from portal.documents.api import PrintController, download_document
 from portal.documents.links import DocumentLinks
 from portal.documents.service import Rendering, archive_links, archive_store
 from portal.errors import EXCEPTION_HANDLERS
+from portal.forwarding.api import EndpointController, FeedController
+from portal.forwarding.service import Standing
 from portal.health import MetricsController, health, live, ping, ready
 from portal.identity.auth import (
     KeyCache,
@@ -59,6 +61,8 @@ search and every record read is written to an audit log with its stated purpose.
 
 # One for every process: a change of a driver reaches their declarations.
 _DRIVER_DEPENDENTS = DeclarationsOfDriver()
+# How a declaration stands with the authorities it is forwarded to.
+_FORWARDED = Standing()
 
 
 # Young objects are collected once this many have been made, not every 700: a bulk upload makes
@@ -137,12 +141,13 @@ def create_app(settings: Settings) -> Litestar:
             "db": Provide(provide_transaction),
             "operator": Provide(provide_operator, sync_to_thread=False),
             "driver_dependents": Provide(lambda: _DRIVER_DEPENDENTS, sync_to_thread=False, use_cache=True),
+            "forwarded": Provide(lambda: _FORWARDED, sync_to_thread=False, use_cache=True),
         },
         security=[{"apiKey": [], "operatorId": []}],
     )
     authority_api = Router(
         path="/",
-        route_handlers=[RoadsideController, AuditLogController],
+        route_handlers=[RoadsideController, AuditLogController, EndpointController, FeedController],
         guards=[authenticate_authority],
         dependencies={
             "db": Provide(provide_single_statement),

@@ -1,14 +1,15 @@
-"""The ``portal`` command: serve, worker, migrate, admin, keys, verify-qr and the benchmarks."""
+"""The ``portal`` command: serve, worker, migrate, admin, keys, verify-qr, receiver and the benchmarks."""
 
 import asyncio
 import contextlib
 import importlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
@@ -27,6 +28,7 @@ class _Commands(click.Group):
         "bench": ("loadtests.cli", "bench"),
         "bench-lookups": ("loadtests.cli", "bench_lookups"),
         "bench-pdf": ("loadtests.cli", "bench_pdf"),
+        "bench-forwarding": ("loadtests.forwarding_bench", "bench_forwarding"),
         "fleet": ("loadtests.synthetic.cli", "fleet"),
     }
 
@@ -78,6 +80,9 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool, n
         settings, http={"host": host or http.host, "port": port or http.port, "workers": workers or http.workers}
     )
     kept_locally = not settings.mail.smtp_url
+    if demo:
+        # The demo's receiver listens on 127.0.0.1 over http: the demo allows what production refuses.
+        settings = configuration.replace(settings, forwarding={"allow_http": True, "allow_private": True})
     with (
         services_for(settings.database.url, settings.redis.url, settings.data_dir) as (database_url, redis_url),
         relay_for(settings.mail.smtp_url, settings.mail_folder) as smtp_url,
@@ -91,6 +96,7 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool, n
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_folder(settings.data_dir / "metrics"))
         asyncio.run(migrate(database_url))
         demo_operator = asyncio.run(prepare_demo(database_url)) if demo else None
+        receiver = _demo_receiver(settings, database_url, demo_operator) if demo_operator else None
         # Its own session, like the embedded servers: it is stopped below, once the server has.
         worker = (
             None if no_worker else subprocess.Popen([sys.executable, "-m", "portal", "worker"], start_new_session=True)
@@ -101,6 +107,11 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool, n
             click.echo(f"E-mail:            kept as .eml files in {settings.mail_folder.resolve()} (no relay set)")
         if demo_operator:
             _print_demo(demo_operator, settings.base_url)
+        if receiver:
+            click.echo(
+                f"Demo receiver:     {receiver.url}  forwarded the demo authority's events"
+                f" (see {receiver.url}/_control/stats, `portal admin endpoints`)"
+            )
         try:
             _server_class()(
                 "portal.app:from_environment",
@@ -114,9 +125,32 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool, n
                 workers_kill_timeout=int(settings.bulk.stop_seconds) + 10,
             ).serve()
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(30)
+            for process in (worker, receiver and receiver.process):
+                if process is not None:
+                    process.terminate()
+                    process.wait(30)
+
+
+class _DemoReceiver(NamedTuple):
+    url: str
+    process: "subprocess.Popen[bytes]"
+
+
+def _demo_receiver(settings: configuration.Settings, database_url: str, demo: "DemoCredentials") -> _DemoReceiver:
+    """``portal receiver`` on a free port of 127.0.0.1, registered as the demo authority's endpoint."""
+    from portal.demo import demo_endpoint
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    secret = asyncio.run(demo_endpoint(database_url, settings, demo.authority_id, url))
+    data = settings.data_dir / "demo-receiver.sqlite3"
+    command = [sys.executable, "-m", "portal", "receiver", "--port", str(port), "--data", str(data)]
+    # The secret in its environment, not on a command line that every user of the host can read.
+    environment = os.environ | {"PORTAL_RECEIVER_SECRET": secret}
+    process = subprocess.Popen(command, env=environment, start_new_session=True)  # noqa: S603 (our own command)
+    return _DemoReceiver(url, process)
 
 
 def _server_class() -> type:
@@ -290,3 +324,7 @@ main.add_command(admin)
 from portal.bulk.cli import bulk  # noqa: E402
 
 main.add_command(bulk)
+
+from portal.receiver.command import receiver  # noqa: E402
+
+main.add_command(receiver)

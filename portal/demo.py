@@ -19,6 +19,7 @@ from portal.identity.service import (
 )
 from portal.operators.drivers import service as drivers
 from portal.operators.vehicles import service as vehicles
+from portal.settings import Settings
 from schemas.drivers import DriverFields
 from schemas.vehicles import VehicleFields
 
@@ -89,3 +90,19 @@ async def _seed(db: Transaction, operator: OperatorPrincipal) -> None:
                 plate_number=plate, registration_country="PL", transport_type="CARRIAGE_OF_GOODS", vehicle_weight=weight
             ),
         )
+
+
+async def demo_endpoint(database_url: str, settings: Settings, authority_id: uuid.UUID, url: str) -> str:
+    """The demo authority's endpoint at ``url`` (its receiver's, this run's), in place of those
+    of earlier runs; its secret."""
+    from portal.forwarding import service as forwarding
+
+    db = await asyncpg.connect(database_url)
+    try:
+        async with transaction(db) as tx:
+            for endpoint in (await forwarding.listed(tx, authority_id)).items:
+                if endpoint.state == "ACTIVE":
+                    await forwarding.set_active(tx, endpoint.endpoint_id, authority_id, active=False)
+            return (await forwarding.register(tx, settings, authority_id, url)).secret
+    finally:
+        await db.close()

@@ -86,6 +86,8 @@ MESSAGES: dict[RefusalCode, str] = {
     "fields_mixed": "name {oneWay}, or {otherWay}, not a mix of both",
     "archive_empty": "no declaration with a PDF is selected (drafts have none)",
     "archive_too_large": "{count} declarations are selected, more than {maximum} in one archive: select fewer",
+    "endpoint_refused": "the portal does not post to this URL: {reason}",
+    "endpoint_exists": "your authority has an endpoint with this URL already",
     "not_found_in_country": "no declaration {declarationId} posted to {country}",
     "route_not_found": "no such path: see /schema for the API",
     "method_not_allowed": "this path does not answer {method}: see /schema for the API",
@@ -95,6 +97,7 @@ MESSAGES: dict[RefusalCode, str] = {
     "key_not_yours": "the API key does not belong to the {kind} named in {header}",
     "bad_parameter": "{problem}",
     "bad_cursor": "is not a lastEvaluatedKey this portal gave out",
+    "bad_feed_cursor": "is not a cursor of this feed: start without one, then pass each page's next",
     "purpose_required": "the reason or case reference of this look-up is required (at least {minLength}"
     " characters): it is written to the audit log",
     "wildcard": "is matched exactly: wildcards ({wildcards}) are not searched",

@@ -142,6 +142,32 @@ class Verification(msgspec.Struct, frozen=True, kw_only=True):
     per_minute: Positive = 60
 
 
+class Forwarding(msgspec.Struct, frozen=True, kw_only=True):
+    # Events per POST to an endpoint.
+    batch_size: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 500
+    # A POST that has not been answered by then is a failed attempt.
+    timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    # Endpoints may be http:// URLs, or have private, loopback or link-local addresses: only for
+    # demos and tests (``portal serve --demo`` allows both for its own receiver).
+    allow_http: bool = False
+    allow_private: bool = False
+    # The first retry waits about this long, each one after twice as long (with jitter), up to
+    # the maximum; answers of 429 and 503 wait as their Retry-After says (up to the same maximum).
+    retry_seconds: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    max_retry_seconds: Annotated[float, msgspec.Meta(gt=0)] = 300.0
+    # After this many failures in a row an endpoint's circuit is open: it is only probed, one
+    # batch at a time, when its wait is over.
+    breaker_failures: Positive = 5
+    # Events an endpoint has not taken for this long are parked as dead (re-drivable).
+    outage_hours: Annotated[float, msgspec.Meta(gt=0)] = 72.0
+    # How long the secret before keeps signing beside a new one after a rotation, by default.
+    secret_overlap_hours: Annotated[int, msgspec.Meta(ge=0, le=720)] = 24
+    # A job sends to one endpoint for at most this long, then makes room for the others; a job
+    # that dies leaves its endpoint to the next after its lease.
+    run_seconds: Positive = 30
+    lease_seconds: Positive = 30
+
+
 class Log(msgspec.Struct, frozen=True, kw_only=True):
     level: str = "INFO"
     json: bool = False
@@ -163,6 +189,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     delivery: Delivery = Delivery()
     mail: Mail = Mail()
     verification: Verification = Verification()
+    forwarding: Forwarding = Forwarding()
     log: Log = Log()
     # Signs download links; empty: a random key kept in data_dir (set one where several hosts serve).
     secret_key: str = ""
@@ -196,6 +223,7 @@ _GROUP_PREFIX = {
     "delivery": "DELIVERY_",
     "mail": "MAIL_",
     "verification": "VERIFY_",
+    "forwarding": "FORWARDING_",
     "log": "LOG_",
 }
 # The conventional names, without the prefix.

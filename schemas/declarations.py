@@ -89,8 +89,9 @@ class DeclarationFields(Declared, RequestBody, kw_only=True):
     """What an operator declares: the body of create and replace."""
 
 
-class Declaration(Declared, ResponseBody, kw_only=True):
-    """A declaration as read back: what was declared, the server's fields, and the driver as declared."""
+class RecordedDeclaration(Declared, ResponseBody, kw_only=True):
+    """A declaration version as recorded: what was declared, the server's fields, and the driver
+    as declared. What is forwarded to authorities: nothing in it changes once the version is."""
 
     declaration_id: uuid.UUID
     operator_id: uuid.UUID
@@ -98,7 +99,6 @@ class Declaration(Declared, ResponseBody, kw_only=True):
     declaration_version: int
     declaration_submission_date: Timestamp | None
     declaration_last_update: Timestamp
-    declaration_email_status: str
     # The driver as they were at this version: later driver edits make a new version.
     driver_latin_first_name: str
     driver_latin_last_name: str
@@ -114,6 +114,12 @@ class Declaration(Declared, ResponseBody, kw_only=True):
     driver_address_country: str
     driver_contract_start_date: Date
     driver_applicable_law: str
+
+
+class Declaration(RecordedDeclaration, kw_only=True):
+    """A declaration as read back: as recorded, and whether its e-mail to the driver was sent."""
+
+    declaration_email_status: str
 
 
 class DeclarationListItem(ResponseBody, kw_only=True):

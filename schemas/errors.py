@@ -77,6 +77,9 @@ RefusalCode = Literal[
     "driver_too_young",
     "weight_required",
     "weight_not_allowed",
+    # Forwarding endpoints
+    "endpoint_refused",
+    "endpoint_exists",
     # Conflicts with what is stored
     "overlap",
     "overlaps_record",
@@ -100,6 +103,7 @@ RefusalCode = Literal[
     # Query parameters and headers
     "bad_parameter",
     "bad_cursor",
+    "bad_feed_cursor",
     "purpose_required",
     "wildcard",
     "search_key_count",

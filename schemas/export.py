@@ -18,6 +18,7 @@ from schemas import (
     documents,
     drivers,
     errors,
+    forwarding,
     operators,
     signing,
     vehicles,
@@ -33,6 +34,7 @@ WIRE_MODULES: tuple[ModuleType, ...] = (
     verification,
     bulk,
     authorities,
+    forwarding,
     signing,
     errors,
 )

@@ -53,6 +53,8 @@ async def test_serve_demo_prints_keys_that_file_and_find(
         assert authority, printed
         kept = re.search(r"E-mail:\s+kept as .eml files in (\S+)", printed)
         assert kept, printed
+        receiver = re.search(r"Demo receiver:\s+(\S+)", printed)
+        assert receiver, printed
         operator_headers = {"x-operator-id": operator[1], "x-api-key": operator[2]}
         async with httpx.AsyncClient(base_url=url, headers=operator_headers) as client:
             driver_id = (await client.get("/drivers?limit=1")).json()["items"][0]["driverId"]
@@ -88,3 +90,10 @@ async def test_serve_demo_prints_keys_that_file_and_find(
         # The worker e-mails the driver on submission: the message is kept where serve said.
         [message] = await asyncio.to_thread(kept_messages, Path(kept[1]), 90)
         assert "To: demo.driver@example.com" in message.read_text()
+        # And forwards the submission to the demo authority's receiver, which stored it.
+        async with httpx.AsyncClient(base_url=receiver[1]) as watcher:
+            deadline = time.monotonic() + 60
+            while not (events := (await watcher.get("/_control/events")).json()["events"]):
+                assert time.monotonic() < deadline, "nothing forwarded to the demo receiver"
+                await asyncio.sleep(0.5)
+        assert [(event["declarationId"], event["type"]) for event in events] == [(declaration_id, "SUBMITTED")]

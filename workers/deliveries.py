@@ -30,9 +30,20 @@ async def drain(ctx: dict[str, Any]) -> dict[str, int]:
     the archives asked for, likewise."""
     settings, pool, redis = ctx["settings"], ctx["db_pool"], ctx["redis"]
     delivery = settings.delivery
-    async with database.transaction(pool) as db:
-        made = await deliveries.drain(db) or 0
-    room = delivery.queued_max - await queue.waiting(redis)
+    made = 0
+    # A backlog is drained a part at a time, within the job's time (the next run goes on).
+    deadline = time.monotonic() + _DRAIN_SECONDS
+    while True:
+        async with database.transaction(pool) as db:
+            drained = await deliveries.drain(db)
+        made += drained.made if drained else 0
+        if drained is None or not drained.more or time.monotonic() > deadline:
+            break
+    # arq has one queue, first in first out, for every job, the periodic ones too, and a render
+    # job holds a slot of the worker while it waits for the renderers: with more jobs queued
+    # than half the slots, forwarding, e-mails and this drain itself wait behind the PDFs
+    # (measured: nothing forwarded in 300 s behind 20,000 PDFs). The rest waits in PostgreSQL.
+    room = min(delivery.queued_max, max(settings.worker.max_jobs // 2, 1)) - await queue.waiting(redis)
     if room <= 0:
         return {"made": made, "enqueued": 0}
     per_job = settings.documents.pages_per_job
@@ -58,6 +69,8 @@ async def drain(ctx: dict[str, Any]) -> dict[str, int]:
     return {"made": made, "enqueued": jobs}
 
 
+# How long a drain goes on with a backlog (its job may take 60 seconds).
+_DRAIN_SECONDS = 30
 # The job of each kind of delivery.
 _JOBS = {"PDF": "render_documents", "EMAIL": "send_emails", "DIGEST": "send_digests"}
 

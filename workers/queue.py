@@ -16,10 +16,19 @@ from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Function, Worker, func
 
 QUEUE_NAME = "portal:jobs"
+# The worker ``build_worker`` makes (its type, for those that run it).
+ArqWorker = Worker
 
 
 def serialize(job: dict[str, Any]) -> bytes:
-    return msgspec.msgpack.encode(job)
+    # A failed job's result is its exception: kept as its repr (msgpack has no exceptions).
+    return msgspec.msgpack.encode(job, enc_hook=_exception_text)
+
+
+def _exception_text(value: object) -> str:
+    if isinstance(value, BaseException):
+        return repr(value)
+    raise NotImplementedError(f"no encoding of {type(value).__name__} in a job")
 
 
 def deserialize(data: bytes) -> dict[str, Any]:

@@ -4,7 +4,9 @@ import datetime
 import uuid
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, delete, get, post, put
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from portal import normalize
@@ -24,6 +26,7 @@ from schemas.declarations import (
     Deleted,
     SubmittedUpdate,
 )
+from schemas.forwarding import ForwardedDeclaration
 
 DeclarationId = Annotated[uuid.UUID, PathParameter(description="declarationId")]
 
@@ -81,9 +84,21 @@ class DeclarationController(Controller):
 
     @get("/{declaration_id:uuid}", operation_id="GetDeclaration", responses=errors(*AUTHENTICATED, 404))
     async def get_declaration(
-        self, db: InTransaction, operator: CurrentOperator, declaration_id: DeclarationId
-    ) -> Declaration:
-        return await service.read(db, operator, declaration_id)
+        self,
+        db: InTransaction,
+        operator: CurrentOperator,
+        declaration_id: DeclarationId,
+        forwarded: NamedDependency[service.Forwarded],
+    ) -> ForwardedDeclaration:
+        declaration = await service.read(db, operator, declaration_id)
+        standing = (
+            []
+            if declaration.declaration_status == "DRAFT"
+            else await forwarded.standing(
+                db, declaration_id, declaration.declaration_version, declaration.declaration_posting_country
+            )
+        )
+        return ForwardedDeclaration(**msgspec.structs.asdict(declaration), forwarding=standing)
 
     @put(
         "/{declaration_id:uuid}",

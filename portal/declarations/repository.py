@@ -370,3 +370,26 @@ async def fetch_version(db: asyncpg.Connection, declaration_id: uuid.UUID, versi
     if record["superseded"] is not None:
         return from_document(record["superseded"])
     return None
+
+
+async def fetch_versions(
+    db: asyncpg.Connection, keys: list[tuple[uuid.UUID, int]]
+) -> dict[tuple[uuid.UUID, int], tuple[StoredDeclaration, StoredDriver]]:
+    """Recorded versions (as ``fetch_version``) with the driver each shows, in one round trip;
+    versions no longer kept (retention) are missing from the answer."""
+    records = await db.fetch(
+        f"""
+        SELECT {_ROW}, {_DRIVER}, e.superseded FROM unnest($1::uuid[], $2::int[]) AS k(id, version)
+        LEFT JOIN declarations d ON d.id = k.id AND d.version = k.version
+        LEFT JOIN declaration_events e ON d.id IS NULL AND e.declaration_id = k.id AND e.version = k.version
+        JOIN driver_versions v ON v.driver_id = coalesce(d.driver_id, (e.superseded->>'driver_id')::uuid)
+             AND v.version = coalesce(d.driver_version, (e.superseded->>'driver_version')::int)
+        """,
+        [key[0] for key in keys],
+        [key[1] for key in keys],
+    )
+    found = {}
+    for record in records:
+        row = row_of(record) if record["id"] is not None else from_document(record["superseded"])
+        found[row.id, row.version] = (row, driver_of(record))
+    return found

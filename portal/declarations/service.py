@@ -3,6 +3,7 @@
 Services never commit: the request owns the transaction (``portal.dependencies``).
 """
 
+import abc
 import uuid
 
 import asyncpg
@@ -16,6 +17,7 @@ from portal.errors import Conflict, NotFound, Unprocessable
 from portal.identity.auth import OperatorPrincipal
 from portal.ids import new_id
 from schemas.declarations import CopyRequest, Declaration, DeclarationFields, DeclarationListItem
+from schemas.forwarding import AuthorityForwarding
 
 
 def not_found() -> NotFound:
@@ -43,6 +45,17 @@ async def _draft_context(db: Transaction, operator: OperatorPrincipal, fields: D
     context = await repository.fetch_context(db, operator.operator_id, fields.driver_id, rules.all_plates(fields))
     checked(fields, operator, context)
     return context
+
+
+class Forwarded(abc.ABC):
+    """How a version stands with each authority it is forwarded to. Forwarding answers it
+    (``portal.forwarding``, which depends on declarations, not the other way round); the
+    application provides it to the handlers that show it."""
+
+    @abc.abstractmethod
+    async def standing(
+        self, db: asyncpg.Connection, declaration_id: uuid.UUID, version: int, country: str
+    ) -> list[AuthorityForwarding]: ...
 
 
 async def read(db: asyncpg.Connection, operator: OperatorPrincipal, declaration_id: uuid.UUID) -> Declaration:

@@ -19,7 +19,7 @@ import msgspec
 
 from portal.declarations.posting import Posting
 from portal.operators.drivers.storage import StoredDriver
-from schemas.declarations import Declaration, DeclarationFields
+from schemas.declarations import Declaration, DeclarationFields, RecordedDeclaration
 
 # Types are stored as bit sets, and read back in the order the wire contract lists them.
 OPERATION_BITS = {"CABOTAGE_OPERATIONS": 1, "INTERNATIONAL_CARRIAGE": 2}
@@ -187,47 +187,59 @@ def declaration_of(
     ``today``: a ``Declaration``, or a ``record`` that adds ``extra`` fields to one."""
     return record(
         **extra,
-        declaration_id=row.id,
-        operator_id=row.operator_id,
+        **_recorded(row, driver),
         declaration_status=effective_status(row.status, row.end_date, today),  # type: ignore[arg-type]
-        declaration_version=row.version,
-        declaration_submission_date=row.submitted_at,
-        declaration_last_update=row.updated_at,
         declaration_email_status=row.email_status,
-        driver_id=row.driver_id,
-        declaration_posting_country=row.posting_country,
-        declaration_start_date=row.start_date,
-        declaration_end_date=row.end_date,
-        declaration_operation_type=_values(row.operation_types, OPERATION_BITS),
-        declaration_transport_type=_values(row.transport_types, TRANSPORT_BITS),
-        declaration_vehicle_plate_number=row.plates_passengers or [],
-        declaration_vehicle_plate_number_light=row.plates_light or [],
-        declaration_vehicle_plate_number_heavy=row.plates_heavy or [],
-        other_contact_as_transport_manager=row.contact_as_transport_manager,
-        other_contact_first_name=row.contact_first_name,
-        other_contact_last_name=row.contact_last_name,
-        other_contact_email=row.contact_email,
-        other_contact_phone=row.contact_phone,
-        other_contact_address_street=row.contact_street,
-        other_contact_address_city=row.contact_city,
-        other_contact_address_country=row.contact_country,
-        other_contact_address_post_code=row.contact_post_code,
-        driver_email=row.driver_email,
-        driver_latin_first_name=driver.latin_first_name,
-        driver_latin_last_name=driver.latin_last_name,
-        driver_latin_full_name=f"{driver.latin_first_name} {driver.latin_last_name}",
-        driver_date_of_birth=driver.date_of_birth,
-        driver_license_number=driver.license_number,
-        driver_document_type=driver.document_type,  # type: ignore[arg-type]
-        driver_document_number=driver.document_number,
-        driver_document_issuing_country=driver.document_issuing_country,
-        driver_address_street=driver.address_street,
-        driver_address_post_code=driver.address_post_code,
-        driver_address_city=driver.address_city,
-        driver_address_country=driver.address_country,
-        driver_contract_start_date=driver.contract_start_date,
-        driver_applicable_law=driver.applicable_law,
     )
+
+
+def recorded_of(row: StoredDeclaration, driver: StoredDriver) -> RecordedDeclaration:
+    """A version as recorded, whatever day it is read on: its stored status (never EXPIRED) and
+    nothing that changes after it (the e-mail status): what authorities are forwarded."""
+    return RecordedDeclaration(**_recorded(row, driver), declaration_status=row.status)
+
+
+def _recorded(row: StoredDeclaration, driver: StoredDriver) -> dict[str, Any]:
+    return {
+        "declaration_id": row.id,
+        "operator_id": row.operator_id,
+        "declaration_version": row.version,
+        "declaration_submission_date": row.submitted_at,
+        "declaration_last_update": row.updated_at,
+        "driver_id": row.driver_id,
+        "declaration_posting_country": row.posting_country,
+        "declaration_start_date": row.start_date,
+        "declaration_end_date": row.end_date,
+        "declaration_operation_type": _values(row.operation_types, OPERATION_BITS),
+        "declaration_transport_type": _values(row.transport_types, TRANSPORT_BITS),
+        "declaration_vehicle_plate_number": row.plates_passengers or [],
+        "declaration_vehicle_plate_number_light": row.plates_light or [],
+        "declaration_vehicle_plate_number_heavy": row.plates_heavy or [],
+        "other_contact_as_transport_manager": row.contact_as_transport_manager,
+        "other_contact_first_name": row.contact_first_name,
+        "other_contact_last_name": row.contact_last_name,
+        "other_contact_email": row.contact_email,
+        "other_contact_phone": row.contact_phone,
+        "other_contact_address_street": row.contact_street,
+        "other_contact_address_city": row.contact_city,
+        "other_contact_address_country": row.contact_country,
+        "other_contact_address_post_code": row.contact_post_code,
+        "driver_email": row.driver_email,
+        "driver_latin_first_name": driver.latin_first_name,
+        "driver_latin_last_name": driver.latin_last_name,
+        "driver_latin_full_name": f"{driver.latin_first_name} {driver.latin_last_name}",
+        "driver_date_of_birth": driver.date_of_birth,
+        "driver_license_number": driver.license_number,
+        "driver_document_type": driver.document_type,
+        "driver_document_number": driver.document_number,
+        "driver_document_issuing_country": driver.document_issuing_country,
+        "driver_address_street": driver.address_street,
+        "driver_address_post_code": driver.address_post_code,
+        "driver_address_city": driver.address_city,
+        "driver_address_country": driver.address_country,
+        "driver_contract_start_date": driver.contract_start_date,
+        "driver_applicable_law": driver.applicable_law,
+    }
 
 
 def from_document(document: Any) -> StoredDeclaration:

@@ -17,24 +17,51 @@ _CHOSEN = "CROSS JOIN LATERAL (SELECT coalesce(r.language, o.profile->>'language
 _READER_LANGUAGE = "CASE WHEN chosen.language = ANY($1::text[]) THEN chosen.language ELSE $2 END"
 
 
-async def drain(db: Transaction) -> int | None:
-    """Derive the deliveries of the events of every transaction finished since the last drain;
-    return how many were made, or None if another drain holds the horizon.
+class Drained(NamedTuple):
+    made: int
+    # Events of finished transactions are left for the next drain (there were more than its limit).
+    more: bool
 
-    The horizon moves to the snapshot's xmin: every transaction below it has committed or
+
+async def drain(db: Transaction, limit: int = 100_000) -> Drained | None:
+    """Derive the deliveries of the events of transactions finished since the last drain, of
+    about ``limit`` events (whole transactions); None if another drain holds the horizon.
+
+    The horizon moves towards the snapshot's xmin: every transaction below it has committed or
     rolled back, so every event it recorded is visible now, whatever order they committed in.
+    A backlog (a bulk upload of a million) is drained ``limit`` events at a time, so that its
+    first events are forwarded and printed while the rest waits, not after it all.
     Each submission and update gets its PDF, in the language its driver reads, and its e-mail to
     ``driverEmail`` where one is given and the version is still the current one (a later
-    version's own event e-mails that one instead).
+    version's own event e-mails that one instead). Every event is numbered in the forwarding
+    feed, in commit order (see the 0013 migration).
     """
-    made: int | None = await db.fetchval(
+    drained = await db.fetchrow(
         f"""
-        WITH horizon AS MATERIALIZED (
-            SELECT horizon AS since, pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS upto
+        WITH finished AS MATERIALIZED (
+            SELECT horizon AS since, pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin
             FROM event_drain FOR UPDATE SKIP LOCKED
-        ), events AS (
-            SELECT e.declaration_id, e.version FROM declaration_events e, horizon h
-            WHERE e.recorded_by >= h.since AND e.recorded_by < h.upto AND e.event_type <> 'WITHDRAWN'
+        ), horizon AS MATERIALIZED (
+            -- Up to the transaction of the event after the first ``limit``, or past the first
+            -- transaction whole where it alone holds more.
+            SELECT f.since, least(f.xmin, greatest(
+                coalesce((SELECT e.recorded_by FROM declaration_events e
+                          WHERE e.recorded_by >= f.since AND e.recorded_by < f.xmin
+                          ORDER BY e.recorded_by OFFSET $3 LIMIT 1), f.xmin),
+                coalesce((SELECT min(e.recorded_by) + 1 FROM declaration_events e
+                          WHERE e.recorded_by >= f.since AND e.recorded_by < f.xmin), f.xmin)
+            )) AS upto, f.xmin
+            FROM finished f
+        ), events AS MATERIALIZED (
+            SELECT e.declaration_id, e.version, e.event_type, e.id, e.superseded->>'posting_country' AS country
+            FROM declaration_events e, horizon h
+            WHERE e.recorded_by >= h.since AND e.recorded_by < h.upto
+        ), fed AS (
+            -- In the order the events were recorded: a declaration's versions in version order.
+            INSERT INTO forwarding_feed (posting_country, declaration_id, version, event_type)
+            SELECT coalesce(e.country, d.posting_country), e.declaration_id, e.version, e.event_type
+            FROM events e JOIN declarations d ON d.id = e.declaration_id
+            ORDER BY e.id
         ), targets AS (
             SELECT e.declaration_id, e.version, d.version AS current_version, d.driver_email,
                    {_READER_LANGUAGE} AS language
@@ -43,6 +70,7 @@ async def drain(db: Transaction) -> int | None:
             JOIN drivers r ON r.id = d.driver_id
             JOIN operators o ON o.id = d.operator_id
             {_CHOSEN}
+            WHERE e.event_type <> 'WITHDRAWN'
         ), planned AS (
             INSERT INTO deliveries (declaration_id, version, kind, language, address)
             SELECT declaration_id, version, 'PDF'::delivery_kind, language, NULL FROM targets
@@ -54,12 +82,13 @@ async def drain(db: Transaction) -> int | None:
         ), moved AS (
             UPDATE event_drain SET horizon = h.upto FROM horizon h RETURNING 1
         )
-        SELECT CASE WHEN EXISTS (SELECT 1 FROM moved) THEN (SELECT count(*) FROM planned) END
+        SELECT (SELECT count(*) FROM planned), h.upto < h.xmin FROM horizon h WHERE EXISTS (SELECT 1 FROM moved)
         """,
         list(i18n.LANGUAGES),
         i18n.DEFAULT,
+        limit,
     )
-    return made
+    return Drained(drained[0], drained[1]) if drained else None
 
 
 async def request_email(

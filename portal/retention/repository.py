@@ -18,7 +18,8 @@ async def delete_declarations(
     db: asyncpg.Connection | asyncpg.Pool, ended_before: datetime.date, batch: int
 ) -> tuple[int, list[bytes]]:
     """Delete up to ``batch`` declarations that ended before ``ended_before``, with their events
-    (and the versions they keep), deliveries, verification tokens and the records of their PDFs,
+    (and the versions they keep), deliveries, feed rows and parked events, verification tokens and
+    the records of their PDFs,
     in one statement; return how many declarations went, and the digests of the PDF files that
     no record names any more (the caller deletes the files, once this has committed)."""
     record = await db.fetchrow(
@@ -33,6 +34,10 @@ async def delete_declarations(
             DELETE FROM deliveries x USING gone WHERE x.declaration_id = gone.id
         ), tokens AS (
             DELETE FROM verification_tokens t USING gone WHERE t.declaration_id = gone.id
+        ), fed AS (
+            DELETE FROM forwarding_feed f USING gone WHERE f.declaration_id = gone.id
+        ), parked AS (
+            DELETE FROM forwarding_parked p USING gone WHERE p.declaration_id = gone.id
         ), records AS (
             DELETE FROM documents p USING gone WHERE p.declaration_id = gone.id RETURNING p.sha256
         )

@@ -56,10 +56,11 @@ async def add_first(db: Transaction, key: NewKey) -> None:
 
 
 async def rotate(db: Transaction, key: NewKey) -> None:
-    """Retire the current key, if any, and make ``key`` current, as of the transaction's start."""
+    """Retire the current key, if any, and make ``key`` current."""
     await db.execute("SELECT pg_advisory_xact_lock($1)", _KEYS_LOCK)
-    # After the lock: a rotation that went first has committed, and its key is the one retired.
-    await db.execute("UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL")
+    # After the lock: a rotation that went first has committed, and its key is the one retired,
+    # as of now: that rotation's transaction may have started after this one.
+    await db.execute("UPDATE signing_keys SET retired_at = clock_timestamp() WHERE retired_at IS NULL")
     await db.execute("INSERT INTO signing_keys (kid, algorithm, public_key, private_key) VALUES ($1, $2, $3, $4)", *key)
 
 

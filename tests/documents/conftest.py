@@ -23,9 +23,14 @@ def mail_sink() -> Iterator[MailSink]:
 
 @pytest.fixture
 def worker_settings(settings: Settings, mail_sink: MailSink) -> Settings:
-    # Retries a second apart, so that a test sees a delivery fail, wait and succeed.
+    # Retries a second apart, so that a test sees a delivery fail, wait and succeed; and room in
+    # the queue for every test's deliveries (the tests share a database, and no worker renders
+    # the PDFs that the other tests' submissions planned).
     return configuration.replace(
-        settings, mail={"smtp_url": mail_sink.url, "timeout_seconds": 5}, delivery={"retry_seconds": 1}
+        settings,
+        mail={"smtp_url": mail_sink.url, "timeout_seconds": 5},
+        delivery={"retry_seconds": 1},
+        worker={"max_jobs": 400},
     )
 
 
