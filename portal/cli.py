@@ -109,7 +109,7 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool, n
             _print_demo(demo_operator, settings.base_url)
         if receiver:
             click.echo(
-                f"Demo receiver:     {receiver.url}  forwarded the demo authority's events"
+                f"Demo receiver:     {receiver.url}  receives what is forwarded to the demo authority"
                 f" (see {receiver.url}/_control/stats, `portal admin endpoints`)"
             )
         try:

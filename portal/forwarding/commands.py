@@ -69,7 +69,8 @@ def _described(endpoint: Endpoint) -> list[str]:
     state = endpoint.state if endpoint.state == "ACTIVE" else f"{endpoint.state} ({endpoint.disabled_reason})"
     lines = [
         f"{endpoint.endpoint_id}  {endpoint.posting_country}  {endpoint.url}  {state}",
-        f"  backlog {endpoint.backlog:,} events, oldest pending since {when(endpoint.oldest_pending_at)}",
+        f"  backlog {endpoint.backlog:,} events"
+        + (f", the oldest pending since {when(endpoint.oldest_pending_at)}" if endpoint.oldest_pending_at else ""),
         f"  last success {when(endpoint.last_success_at)}, failure streak {endpoint.failure_streak}"
         + (
             f" since {when(endpoint.failing_since)}, next attempt {when(endpoint.next_attempt_at)}"
