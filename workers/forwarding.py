@@ -20,7 +20,7 @@ from portal.forwarding.feed_repository import FedEvent
 from portal.forwarding.repository import Sending
 from portal.forwarding.sender import Outcome, post
 from portal.forwarding.service import listed, secret_box
-from portal.forwarding.signature import webhook_id
+from portal.forwarding.signature import SecretBox, webhook_id
 from portal.settings import Settings
 from workers import queue
 
@@ -55,6 +55,8 @@ async def forward(ctx: dict[str, Any], endpoint: str, lease_token: str) -> int:
     rules = settings.forwarding
     lease = datetime.timedelta(seconds=rules.lease_seconds)
     deadline = time.monotonic() + rules.run_seconds
+    # Its key derived once a job (the portal's secret may be a file to read), not once a batch.
+    box = secret_box(settings)
     taken = 0
     try:
         while time.monotonic() < deadline:
@@ -69,7 +71,7 @@ async def forward(ctx: dict[str, Any], endpoint: str, lease_token: str) -> int:
                     fed, upto = await feed_repository.feed_batch(db, endpoint_id, token, rules.batch_size)
             if not redriving and upto is None:
                 break  # up to date
-            outcome = await _send(ctx, endpoint_id, sending, fed) if fed else Outcome(True)
+            outcome = await _send(ctx, box, endpoint_id, sending, fed) if fed else Outcome(True)
             metrics.ATTEMPTS.labels(endpoint, _outcome_label(outcome)).inc()
             async with database.transaction(pool) as db:
                 if outcome.delivered:
@@ -89,14 +91,15 @@ async def forward(ctx: dict[str, Any], endpoint: str, lease_token: str) -> int:
     return taken
 
 
-async def _send(ctx: dict[str, Any], endpoint_id: uuid.UUID, sending: Sending, fed: list[FedEvent]) -> Outcome:
+async def _send(
+    ctx: dict[str, Any], box: SecretBox, endpoint_id: uuid.UUID, sending: Sending, fed: list[FedEvent]
+) -> Outcome:
     settings: Settings = ctx["settings"]
     pool = ctx["db_pool"]
     async with pool.acquire() as db:
         batch = await events.events_of(db, fed)
     if not batch:
         return Outcome(True)  # every declaration of the batch is gone (retention)
-    box = secret_box(settings)
     secrets = [box.open(sealed) for sealed in await repository.secrets_of(pool, endpoint_id)]
     identity = webhook_id(str(endpoint_id), [event.event_id for event in batch])
     return await post(

@@ -90,9 +90,11 @@ async def set_state(
     return bool(changed)
 
 
-async def endpoints(db: Source, authority_id: uuid.UUID | None = None) -> list[asyncpg.Record]:
-    """Endpoints (of one authority, or all) with their backlog and failures, oldest first, in
-    the names of ``schemas.forwarding.Endpoint``."""
+async def endpoints(
+    db: Source, authority_id: uuid.UUID | None = None, endpoint_id: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """Endpoints (of one authority, or all; or the one ``endpoint_id``) with their backlog and
+    failures, oldest first, in the names of ``schemas.forwarding.Endpoint``."""
     rows: list[asyncpg.Record] = await db.fetch(
         """
         SELECT e.id AS endpoint_id, e.authority_id, e.posting_country, e.url, e.state::text AS state,
@@ -117,10 +119,11 @@ async def endpoints(db: Source, authority_id: uuid.UUID | None = None) -> list[a
                    min(p.parked_at) FILTER (WHERE p.state = 'REDRIVE') AS oldest
             FROM forwarding_parked p WHERE p.endpoint_id = e.id
         ) AS parked
-        WHERE $1::uuid IS NULL OR e.authority_id = $1
+        WHERE ($1::uuid IS NULL OR e.authority_id = $1) AND ($2::uuid IS NULL OR e.id = $2)
         ORDER BY e.created_at, e.id
         """,
         authority_id,
+        endpoint_id,
     )
     return rows
 
@@ -150,9 +153,7 @@ async def claim_due(db: Transaction, lease: datetime.timedelta, limit: int) -> l
 
 class Sending(NamedTuple):
     url: str
-    posting_country: str
     failure_streak: int
-    failing_since: datetime.datetime | None
 
 
 async def renew(db: Source, endpoint_id: uuid.UUID, token: uuid.UUID, lease: datetime.timedelta) -> Sending | None:
@@ -162,7 +163,7 @@ async def renew(db: Source, endpoint_id: uuid.UUID, token: uuid.UUID, lease: dat
         """
         UPDATE forwarding_endpoints SET leased_until = now() + $3::interval
         WHERE id = $1 AND lease_token = $2 AND state = 'ACTIVE'
-        RETURNING url, posting_country, failure_streak, failing_since
+        RETURNING url, failure_streak
         """,
         endpoint_id,
         token,

@@ -9,13 +9,13 @@ import datetime
 import uuid
 
 import asyncpg
-import uuid_utils
 
 from portal.db import Transaction
 from portal.declarations.service import Forwarded
 from portal.errors import ApiError, Conflict, NotFound, Unprocessable
 from portal.forwarding import addresses, events, feed_repository, repository
 from portal.forwarding.signature import SecretBox, new_secret
+from portal.ids import new_id
 from portal.secrets import secret_key
 from portal.settings import Forwarding, Settings
 from schemas.forwarding import AuthorityForwarding, Endpoint, EndpointList, EndpointSecret, Feed, Redriven
@@ -38,7 +38,7 @@ async def register(
     """A new endpoint of the authority and its secret (shown once): it is sent every event of the
     authority's country filed from now on. The URL is refused unless it may be posted to."""
     await checked(url, settings.forwarding, resolver)
-    endpoint_id = uuid.UUID(str(uuid_utils.uuid7()))
+    endpoint_id = new_id()
     secret = new_secret()
     if not await repository.add_endpoint(db, endpoint_id, authority_id, url, secret_box(settings).seal(secret)):
         raise Conflict.of("url", "endpoint_exists")
@@ -57,9 +57,8 @@ async def listed(db: asyncpg.Connection, authority_id: uuid.UUID | None) -> Endp
 
 
 async def one(db: asyncpg.Connection, endpoint_id: uuid.UUID, authority_id: uuid.UUID | None) -> Endpoint:
-    for row in await repository.endpoints(db, authority_id):
-        if row["endpoint_id"] == endpoint_id:
-            return endpoint_of(row)
+    for row in await repository.endpoints(db, authority_id, endpoint_id):
+        return endpoint_of(row)
     raise NotFound.of("endpointId", "not_found", kind="endpoint")
 
 
