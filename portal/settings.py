@@ -111,6 +111,9 @@ class Documents(msgspec.Struct, frozen=True, kw_only=True):
 class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     # How often the worker turns new events into deliveries and enqueues what is due.
     drain_seconds: Annotated[int, msgspec.Meta(ge=1, le=30)] = 2
+    # Events a drain step takes in one transaction: a backlog goes in parts of this size, so that
+    # its first events are printed and forwarded while the rest waits.
+    drain_events: Annotated[int, msgspec.Meta(ge=100)] = 25_000
     # A delivery enqueued this long ago and not done is enqueued again (a lost queue, a killed worker).
     requeue_seconds: Positive = 600
     # A job has this long to do the deliveries it claimed; then another job may claim them.

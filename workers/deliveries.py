@@ -35,7 +35,7 @@ async def drain(ctx: dict[str, Any]) -> dict[str, int]:
     deadline = time.monotonic() + _DRAIN_SECONDS
     while True:
         async with database.transaction(pool) as db:
-            drained = await deliveries.drain(db)
+            drained = await deliveries.drain(db, delivery.drain_events)
         made += drained.made if drained else 0
         if drained is None or not drained.more or time.monotonic() > deadline:
             break

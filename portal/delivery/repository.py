@@ -23,7 +23,7 @@ class Drained(NamedTuple):
     more: bool
 
 
-async def drain(db: Transaction, limit: int = 100_000) -> Drained | None:
+async def drain(db: Transaction, limit: int = 25_000) -> Drained | None:
     """Derive the deliveries of the events of transactions finished since the last drain, of
     about ``limit`` events (whole transactions); None if another drain holds the horizon.
 
@@ -36,26 +36,35 @@ async def drain(db: Transaction, limit: int = 100_000) -> Drained | None:
     version's own event e-mails that one instead). Every event is numbered in the forwarding
     feed, in commit order (see the 0013 migration).
     """
-    drained = await db.fetchrow(
+    # Three statements, the bounds of each passed to the next as parameters: in one statement
+    # the planner cannot see the range, so it scanned the whole event log three times and the
+    # declarations twice a part, ever longer as they grow (1M backlog: 103 s, 80 s once split).
+    finished = await db.fetchrow(
+        "SELECT horizon, pg_snapshot_xmin(pg_current_snapshot())::text::bigint FROM event_drain FOR UPDATE SKIP LOCKED"
+    )
+    if finished is None:
+        return None
+    since, xmin = finished
+    # Up to the transaction of the event after the first ``limit``, or past the first
+    # transaction whole where it alone holds more.
+    upto = await db.fetchval(
+        """
+        SELECT least($2, greatest(
+            coalesce((SELECT recorded_by FROM declaration_events
+                      WHERE recorded_by >= $1 AND recorded_by < $2 ORDER BY recorded_by OFFSET $3 LIMIT 1), $2),
+            coalesce((SELECT min(recorded_by) + 1 FROM declaration_events
+                      WHERE recorded_by >= $1 AND recorded_by < $2), $2)))
+        """,
+        since,
+        xmin,
+        limit,
+    )
+    made = await db.fetchval(
         f"""
-        WITH finished AS MATERIALIZED (
-            SELECT horizon AS since, pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin
-            FROM event_drain FOR UPDATE SKIP LOCKED
-        ), horizon AS MATERIALIZED (
-            -- Up to the transaction of the event after the first ``limit``, or past the first
-            -- transaction whole where it alone holds more.
-            SELECT f.since, least(f.xmin, greatest(
-                coalesce((SELECT e.recorded_by FROM declaration_events e
-                          WHERE e.recorded_by >= f.since AND e.recorded_by < f.xmin
-                          ORDER BY e.recorded_by OFFSET $3 LIMIT 1), f.xmin),
-                coalesce((SELECT min(e.recorded_by) + 1 FROM declaration_events e
-                          WHERE e.recorded_by >= f.since AND e.recorded_by < f.xmin), f.xmin)
-            )) AS upto, f.xmin
-            FROM finished f
-        ), events AS MATERIALIZED (
+        WITH events AS MATERIALIZED (
             SELECT e.declaration_id, e.version, e.event_type, e.id, e.superseded->>'posting_country' AS country
-            FROM declaration_events e, horizon h
-            WHERE e.recorded_by >= h.since AND e.recorded_by < h.upto
+            FROM declaration_events e
+            WHERE e.recorded_by >= $3 AND e.recorded_by < $4
         ), fed AS (
             -- In the order the events were recorded: a declaration's versions in version order.
             INSERT INTO forwarding_feed (posting_country, declaration_id, version, event_type)
@@ -79,16 +88,16 @@ async def drain(db: Transaction, limit: int = 100_000) -> Drained | None:
             WHERE driver_email IS NOT NULL AND current_version = version
             ON CONFLICT DO NOTHING
             RETURNING 1
-        ), moved AS (
-            UPDATE event_drain SET horizon = h.upto FROM horizon h RETURNING 1
         )
-        SELECT (SELECT count(*) FROM planned), h.upto < h.xmin FROM horizon h WHERE EXISTS (SELECT 1 FROM moved)
+        SELECT count(*) FROM planned
         """,
         list(i18n.LANGUAGES),
         i18n.DEFAULT,
-        limit,
+        since,
+        upto,
     )
-    return Drained(drained[0], drained[1]) if drained else None
+    await db.execute("UPDATE event_drain SET horizon = $1", upto)
+    return Drained(made, upto < xmin)
 
 
 async def request_email(
