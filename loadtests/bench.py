@@ -37,6 +37,8 @@ from loadtests.quick import run_scenario
 from loadtests.synthetic.files import write
 from loadtests.synthetic.generator import generate
 from portal import clock
+from portal import db as database
+from portal.accounts import service as accounts
 from portal.bulk import validate
 from portal.declarations.storage import COLUMNS
 from portal.operators.drivers.storage import DRIVER_COLUMNS
@@ -138,6 +140,8 @@ class Figures(msgspec.Struct):
     minimal_offered: Measured
     create_offered: Measured
     submit_offered: Measured
+    pages: dict[str, dict[str, str]]
+    pages_api: dict[str, dict[str, str]]
 
 
 # The share of the minimal endpoint's rate the portal must reach; its latency is measured at it.
@@ -148,6 +152,17 @@ def _submit_requests(drafts: Path, headers: dict[str, str], count: int) -> list[
     """A submission of each of the last ``count`` drafts (SubmittingUser takes from the first)."""
     ids = drafts.read_text().split()[-count:]
     return [raw_request("POST", f"/declarations/{declaration_id}/submit", headers) for declaration_id in ids]
+
+
+# The person of the load operator whom PagesUser logs in as.
+LOAD_PERSON = ("load.person@example.com", "load person's long password")
+PAGE_ACTIONS = ("list", "open", "file")
+
+
+async def _load_person(url: str, operator_id: uuid.UUID) -> dict[str, str]:
+    async with database.transaction(await asyncpg.connect(url)) as db:
+        await accounts.add_person(db, *LOAD_PERSON, operator_id, "OWNER")
+    return {"PORTAL_LOAD_EMAIL": LOAD_PERSON[0], "PORTAL_LOAD_PASSWORD": LOAD_PERSON[1]}
 
 
 def main(records: int, drivers: int, users: int, seconds: int, workers: int) -> None:
@@ -198,6 +213,10 @@ def main(records: int, drivers: int, users: int, seconds: int, workers: int) -> 
             submit_offered = asyncio.run(
                 offered(portal_port, _submit_requests(drafts, headers, int(rate * (seconds + 2))), rate, seconds, 200)
             )
+            print("people on the pages: list, open, file; then the same through the API ...", file=sys.stderr)
+            people_env = load_env | asyncio.run(_load_person(url, operator_id))
+            pages = run_scenario("PagesUser", host, users, seconds, people_env, LOADTESTS / "pages.py")
+            pages_api = run_scenario("PagesApiUser", host, users, seconds, people_env, LOADTESTS / "pages.py")
         asyncio.run(drop_database(server_url, name))
     figures = Figures(
         records=records,
@@ -213,6 +232,8 @@ def main(records: int, drivers: int, users: int, seconds: int, workers: int) -> 
         minimal_offered=minimal_offered,
         create_offered=create_offered,
         submit_offered=submit_offered,
+        pages={action: _rows(pages, action) for action in PAGE_ACTIONS},
+        pages_api={action: _rows(pages_api, action) for action in PAGE_ACTIONS},
     )
     _report(figures, workers, users, seconds)
 
@@ -258,4 +279,13 @@ def _report(f: Figures, workers: int, users: int, seconds: int) -> None:
             f"{'single: ' + label + f' at {f.offered_rate:,.0f}/s offered: p99 (ms)':50} {measured.p99_ms:12.1f}"
             f" {50:12} {measured.p99_ms / 50:7.0%}  < 50 ms at 60% of the minimal's rate"
             f" (p50 {measured.p50_ms:.1f} ms, {measured.rate:,.0f}/s answered{failures})"
+        )
+    for action in PAGE_ACTIONS:
+        page, api = f.pages[action], f.pages_api[action]
+        page_rate, api_rate = float(page["Requests/s"]), float(api["Requests/s"])
+        failed = int(page["Failure Count"]) + int(api["Failure Count"])
+        print(
+            f"{'pages: ' + action + ', page beside API (req/s)':50} {page_rate:12,.0f} {api_rate:12,.0f}"
+            f" {page_rate / max(api_rate, 1e-9):7.0%}  >= 50% (p99 page {page['99%']} ms, API {api['99%']} ms,"
+            f" target < 100 ms; {users} users waiting){f', {failed} failed' if failed else ''}"
         )

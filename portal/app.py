@@ -16,6 +16,7 @@ from litestar.di import Provide
 from litestar.plugins.prometheus import PrometheusConfig
 
 from portal import idempotency, logs, openapi
+from portal.accounts.tokens import Tokens
 from portal.archives.api import ArchiveController, download_archive
 from portal.authorities.api import AccessLogController, AuditLogController, RoadsideController
 from portal.bulk.api import BulkController
@@ -42,10 +43,12 @@ from portal.mail.api import EmailController
 from portal.operators.drivers.api import DriverController
 from portal.operators.profile.api import ProfileController
 from portal.operators.vehicles.api import VehicleController
+from portal.renewals.api import RenewalController
 from portal.secrets import secret_key
 from portal.settings import Settings, read_settings
 from portal.signing.api import verification_keys
 from portal.verification.api import verify_declaration
+from portal.web.routes import web_router
 
 API_DESCRIPTION = """
 Posting declarations for road transport drivers (Directive (EU) 2020/1057).
@@ -123,6 +126,12 @@ def create_app(settings: Settings) -> Litestar:
             await close_pool(app.state.lookup_pool)
             await close_pool(app.state.db_pool)
 
+    # What the services need that the application provides: the operator API's handlers and
+    # the pages call the same services.
+    services = {
+        "driver_dependents": Provide(lambda: _DRIVER_DEPENDENTS, sync_to_thread=False, use_cache=True),
+        "forwarded": Provide(lambda: _FORWARDED, sync_to_thread=False, use_cache=True),
+    }
     operator_api = Router(
         path="/",
         route_handlers=[
@@ -135,13 +144,13 @@ def create_app(settings: Settings) -> Litestar:
             ProfileController,
             AccessLogController,
             BulkController,
+            RenewalController,
         ],
         guards=[authenticate_operator],
         dependencies={
             "db": Provide(provide_transaction),
             "operator": Provide(provide_operator, sync_to_thread=False),
-            "driver_dependents": Provide(lambda: _DRIVER_DEPENDENTS, sync_to_thread=False, use_cache=True),
-            "forwarded": Provide(lambda: _FORWARDED, sync_to_thread=False, use_cache=True),
+            **services,
         },
         security=[{"apiKey": [], "operatorId": []}],
     )
@@ -159,6 +168,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             operator_api,
             authority_api,
+            web_router(services),
             download_document,
             download_archive,
             verification_keys,
@@ -187,6 +197,8 @@ def create_app(settings: Settings) -> Litestar:
     # Started when a print first needs it: most prints find the worker's PDF stored.
     app.state.rendering = Rendering.of(settings)
     app.state.document_links = DocumentLinks(secret_key(settings), settings.base_url, settings.documents.link_minutes)
+    app.state.web_secret = secret_key(settings)
+    app.state.account_tokens = Tokens(secret_key(settings))
     app.state.archive_links = archive_links(settings)
     app.state.archive_store = archive_store(settings)
     return app

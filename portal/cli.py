@@ -101,7 +101,7 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool, n
         worker = (
             None if no_worker else subprocess.Popen([sys.executable, "-m", "portal", "worker"], start_new_session=True)
         )
-        click.echo(f"Portal:            {settings.base_url}")
+        click.echo(f"Portal:            {settings.base_url}  (web pages: sign up or log in there)")
         click.echo(f"API documentation: {settings.base_url}/schema  (Swagger UI: /schema/swagger)")
         if kept_locally:
             click.echo(f"E-mail:            kept as .eml files in {settings.mail_folder.resolve()} (no relay set)")

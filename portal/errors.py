@@ -5,9 +5,11 @@ on the code whatever the status.
 """
 
 import traceback
+from collections.abc import Coroutine
 from http import HTTPStatus
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import MediaType, Request, Response
@@ -137,3 +139,16 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: http_exception_handler,
     Exception: internal_error_handler,
 }
+
+
+R = TypeVar("R")
+
+
+async def attempted(db: asyncpg.Connection, action: Coroutine[Any, Any, R]) -> R | ApiError:
+    """The action's answer, or its refusal with whatever it wrote undone (a savepoint): the page
+    shows the refusal while the request's transaction goes on."""
+    try:
+        async with db.transaction():
+            return await action
+    except ApiError as refused:
+        return refused

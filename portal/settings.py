@@ -171,6 +171,14 @@ class Forwarding(msgspec.Struct, frozen=True, kw_only=True):
     lease_seconds: Positive = 30
 
 
+class Web(msgspec.Struct, frozen=True, kw_only=True):
+    # A web session ends this long after its login (and at logout or a password change).
+    session_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 12
+    # Login attempts a minute per account and per client address; more are refused a while.
+    logins_per_minute_account: Positive = 5
+    logins_per_minute_address: Positive = 30
+
+
 class Log(msgspec.Struct, frozen=True, kw_only=True):
     level: str = "INFO"
     json: bool = False
@@ -193,6 +201,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail: Mail = Mail()
     verification: Verification = Verification()
     forwarding: Forwarding = Forwarding()
+    web: Web = Web()
     log: Log = Log()
     # Signs download links; empty: a random key kept in data_dir (set one where several hosts serve).
     secret_key: str = ""
@@ -227,6 +236,7 @@ _GROUP_PREFIX = {
     "mail": "MAIL_",
     "verification": "VERIFY_",
     "forwarding": "FORWARDING_",
+    "web": "WEB_",
     "log": "LOG_",
 }
 # The conventional names, without the prefix.

@@ -100,6 +100,12 @@ RefusalCode = Literal[
     "key_invalid",
     "id_required",
     "key_not_yours",
+    # People on the web pages
+    "login_failed",
+    "email_unconfirmed",
+    "form_expired",
+    "owner_only",
+    "last_owner",
     # Query parameters and headers
     "bad_parameter",
     "bad_cursor",

@@ -3,6 +3,7 @@ REDIS_URL are set, else embedded ones in a temporary folder. Each test run gets 
 its own built by the real migrations; each test files under operators of its own, so tests
 cannot see each other's data."""
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -20,7 +21,7 @@ from portal.app import create_app
 from portal.db import migrate, transaction
 from portal.embedded import services_for
 from portal.identity.service import register_authority, register_operator
-from portal.settings import Auth, Database, Redis, Settings
+from portal.settings import Auth, Database, Redis, Settings, Web
 from tests.factories import Authority, Operator
 
 
@@ -55,17 +56,24 @@ def servers() -> Iterator[tuple[str, str]]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-async def database_url(servers: tuple[str, str]) -> AsyncIterator[str]:
-    server_url = servers[0]
-    name = f"portal_test_{uuid.uuid4().hex[:12]}"
+@contextlib.asynccontextmanager
+async def empty_database(server_url: str, prefix: str) -> AsyncIterator[str]:
+    """The URL of a new database on the server of ``server_url``, dropped after."""
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(server_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(server_url, name)
-    await migrate(url)
-    yield url
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    try:
+        yield _with_database(server_url, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(servers: tuple[str, str]) -> AsyncIterator[str]:
+    async with empty_database(servers[0], "portal_test_") as url:
+        await migrate(url)
+        yield url
 
 
 def _with_database(url: str, name: str) -> str:
@@ -81,13 +89,15 @@ def settings(database_url: str, servers: tuple[str, str]) -> Settings:
 
 def settings_for(database_url: str, redis_url: str) -> Settings:
     """The settings of an application under test: keys are looked up at every request; its files
-    (the PDFs) in a folder of its own."""
+    (the PDFs) in a folder of its own; every test's browser has the same address, so the limit
+    of logins per address is out of the way (the one per account is tested)."""
     return Settings(
         data_dir=Path(tempfile.mkdtemp(prefix="portal-test-")),
         secret_key="a secret of the tests only",
         database=Database(url=database_url),
         redis=Redis(url=redis_url),
         auth=Auth(cache_seconds=0.0),
+        web=Web(logins_per_minute_address=1_000_000),
     )
 
 

@@ -1,5 +1,9 @@
-"""Steps a fleet client takes, over the real HTTP interface."""
+"""Steps a fleet client takes, over the real HTTP interface, and what a mailbox received."""
 
+import email
+import email.policy
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
@@ -8,6 +12,17 @@ from litestar.testing import AsyncTestClient
 from tests.factories import Operator, declaration_body, driver_body, vehicle_body
 
 Client = AsyncTestClient[Litestar]
+
+
+def received_in(folder: Path, address: str) -> list[EmailMessage]:
+    """The messages a mail sink kept in ``folder`` for ``address``, oldest first."""
+    found = []
+    for path in sorted(folder.glob("*.eml"), key=lambda path: (path.stat().st_mtime_ns, path.name)):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        if message["To"] == address:
+            found.append(message)
+    return found
 
 
 async def created(client: Client, operator: Operator, path: str, body: dict[str, Any]) -> dict[str, Any]:

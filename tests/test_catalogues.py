@@ -3,25 +3,23 @@ compiled catalogues are those of the sources (a .po edited without compiling fai
 
 import re
 import string
-from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from portal import i18n
+from portal.i18n import messages
 
-PORTAL = Path(i18n.__file__).resolve().parents[1]
 TEMPLATE = i18n.CATALOGUES / f"{i18n.DOMAIN}.pot"
 TRANSLATED = [language for language in i18n.LANGUAGES if language != i18n.DEFAULT]
 
 
 def marked_in_code() -> set[str]:
-    """Every message marked with N_, or passed to gettext as written, in the portal's code
-    (what pybabel extract finds)."""
-    found = extract_from_dir(str(PORTAL), method_map=[("**.py", "python")], keywords={"N_": None, "gettext": None})
-    return {message for _, _, message, _, _ in found if isinstance(message, str)}
+    """Every message marked with N_, or passed to gettext as written, in the portal's code, each
+    ``_()`` of the pages' templates, and every refusal's message (what pybabel extract finds,
+    and the refusals the pages render)."""
+    return set(messages.in_code())
 
 
 def template_messages() -> set[str]:

@@ -6,16 +6,14 @@ import asyncio
 import os
 import re
 import time
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import _with_database
+from tests.conftest import empty_database
 from tests.documents.reading import qr_codes
 from tests.factories import days
 from tests.servers import running_portal
@@ -32,12 +30,8 @@ def kept_messages(folder: Path, seconds: float) -> list[Path]:
 @pytest.fixture
 async def fresh_database(servers: tuple[str, str]) -> AsyncIterator[str]:
     """A database of its own: the worker that serve starts drains every event it holds."""
-    name = f"portal_demo_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(servers[0])
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    yield _with_database(servers[0], name)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with empty_database(servers[0], "portal_demo_") as url:
+        yield url
 
 
 async def test_serve_demo_prints_keys_that_file_and_find(

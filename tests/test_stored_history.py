@@ -223,6 +223,7 @@ async def test_the_migration_carries_wide_rows_and_their_history_over(
         "0011_pdf_archives",
         "0012_leases_and_digests",
         "0013_forwarding",
+        "0014_people",
     ]
 
     db = await asyncpg.connect(old_database)

@@ -12,6 +12,7 @@ from portal.documents.service import Rendering, archive_store
 from portal.forwarding.sender import client as forwarding_client
 from portal.settings import Settings
 from workers import queue
+from workers.accounts import send_account_mails
 from workers.archives import build_archive
 from workers.deliveries import drain, plan_weekly_emails, render_documents, send_digests, send_emails
 from workers.forwarding import forward, observe_forwarding, plan_forwarding
@@ -78,6 +79,7 @@ def _worker(settings: Settings, contexts: list[dict[str, Any]]) -> queue.ArqWork
         periodic=[
             queue.every_seconds(drain, settings.delivery.drain_seconds, timeout_seconds=60),
             queue.every_seconds(plan_forwarding, 1, timeout_seconds=30),
+            queue.every_seconds(send_account_mails, settings.delivery.drain_seconds, timeout_seconds=300),
             queue.every_seconds(observe_forwarding, 15, timeout_seconds=30),
             queue.weekly(plan_weekly_emails, weekday=mail.weekly_weekday, hour=mail.weekly_hour, timeout_seconds=600),
             queue.every_minutes(sweep, settings.worker.sweep_minutes, timeout_seconds=120),

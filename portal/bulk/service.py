@@ -22,11 +22,12 @@ from portal.bulk import checks, outcomes, reader, repository, validate
 from portal.bulk.outcomes import Outcome
 from portal.bulk.validate import Filing, Refusal
 from portal.db import Transaction, connection, transaction
-from portal.errors import Conflict
+from portal.errors import Conflict, NotFound
 from portal.identity.auth import OperatorPrincipal
 from portal.operators.vehicles import repository as vehicles
 from portal.refusals import refusal
 from portal.settings import Bulk
+from schemas.bulk import BulkUpload
 
 log = structlog.get_logger(__name__)
 
@@ -318,3 +319,29 @@ async def sweep_interrupted(pool: asyncpg.Pool | asyncpg.Connection, quiet_secon
     older_than = clock.now() - datetime.timedelta(seconds=quiet_seconds)
     message = "the server filing it stopped: the records counted are filed; send the upload again to file the rest"
     return await repository.interrupt_unowned(pool, older_than, message)
+
+
+def upload_of(row: asyncpg.Record) -> BulkUpload:
+    elapsed = ((row["finished_at"] or row["updated_at"]) - row["started_at"]).total_seconds()
+    return BulkUpload(
+        bulk_upload_id=row["id"],
+        state=row["state"],
+        submit=row["submit"],
+        received=row["received"],
+        accepted=row["accepted"],
+        rejected=row["rejected"],
+        submitted=row["submitted"],
+        records_per_second=round(row["received"] / elapsed, 1) if elapsed > 0 else 0.0,
+        message=row["message"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        results_url=f"/bulk-uploads/{row['id']}/results",
+    )
+
+
+async def read_upload(pool: asyncpg.Pool, upload_id: uuid.UUID, operator_id: uuid.UUID) -> BulkUpload:
+    async with connection(pool) as db:
+        row = await repository.fetch_upload(db, upload_id, operator_id)
+    if row is None:
+        raise NotFound.of("", "not_found", kind="upload")
+    return upload_of(row)

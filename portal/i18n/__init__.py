@@ -67,6 +67,12 @@ def country_name(code: str, language: Language) -> str:
     return name
 
 
+def language_name(language: Language) -> str:
+    """The name of ``language`` in itself (polski, ελληνικά): what a language switcher lists."""
+    name: str = _locale(language).get_language_name(locale_name(language)) or language
+    return name[:1].upper() + name[1:]
+
+
 def date_text(value: datetime.date, language: Language) -> str:
     """A date as ``language`` writes it in full (2 December 2026, 2. Dezember 2026)."""
     return babel.dates.format_date(value, format="long", locale=_locale(language))

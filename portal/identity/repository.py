@@ -69,6 +69,25 @@ async def revoke_keys(db: Transaction, holder_id: uuid.UUID, label: str) -> int:
     return int(status.split()[-1])
 
 
+async def operator_keys(db: asyncpg.Connection, operator_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The operator's live keys (id, label, created_at), newest first: never their hashes."""
+    rows: list[asyncpg.Record] = await db.fetch(
+        "SELECT id, label, created_at FROM api_keys WHERE operator_id = $1 AND revoked_at IS NULL"
+        " ORDER BY created_at DESC, id",
+        operator_id,
+    )
+    return rows
+
+
+async def revoke_key(db: Transaction, key_id: uuid.UUID, operator_id: uuid.UUID) -> bool:
+    status: str = await db.execute(
+        "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND operator_id = $2 AND revoked_at IS NULL",
+        key_id,
+        operator_id,
+    )
+    return status.endswith(" 1")
+
+
 async def holder_exists(db: asyncpg.Connection, holder_id: uuid.UUID) -> str | None:
     """'operator' or 'authority' when the id names one, else None."""
     kind: str | None = await db.fetchval(

@@ -15,9 +15,15 @@ async def register_operator(
     db: Transaction, name: str, country: str, licence: str | None = None
 ) -> tuple[uuid.UUID, str]:
     """Create an operator and its first API key; return the id and the key (shown once, stored hashed)."""
+    operator_id = await found_operator(db, name, country, licence)
+    return operator_id, await issue_operator_key(db, operator_id, label="initial")
+
+
+async def found_operator(db: Transaction, name: str, country: str, licence: str | None = None) -> uuid.UUID:
+    """Create an operator without a key (one signed up on the web pages makes its keys there)."""
     operator_id = new_id()
     await repository.insert_operator(db, operator_id, normalize.text(name), normalize.country(country), licence)
-    return operator_id, await issue_operator_key(db, operator_id, label="initial")
+    return operator_id
 
 
 async def issue_operator_key(db: Transaction, operator_id: uuid.UUID, label: str) -> str:

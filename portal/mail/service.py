@@ -1,13 +1,15 @@
 """The e-mail of an e-mail delivery: the declaration version's PDF in the delivery's language."""
 
 import datetime
+import uuid
 from email.message import EmailMessage
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import asyncpg
+import msgspec
 
-from portal import clock
+from portal import clock, i18n
 from portal import db as database
 from portal.declarations import repository as declarations
 from portal.delivery import repository as deliveries
@@ -15,8 +17,12 @@ from portal.documents import repository as documents
 from portal.documents import service as rendering_service
 from portal.documents.repository import DocumentKey
 from portal.documents.service import Rendering
+from portal.errors import Unprocessable
+from portal.identity.auth import OperatorPrincipal
 from portal.mail.message import Listed, declaration_message, digest_message
+from portal.refusals import refusal
 from portal.settings import Settings
+from schemas.documents import EmailRequest
 
 
 class EmailDelivery(NamedTuple):
@@ -25,6 +31,41 @@ class EmailDelivery(NamedTuple):
     id: int
     key: DocumentKey
     address: str
+
+
+def asked(body: EmailRequest) -> tuple[i18n.Language, str, str]:
+    """The language and address a body asks for, and the wire name of its language field: the
+    official pair (declarationLanguage, emailAddress) or the other (language, email), not a mix."""
+    official = (body.declaration_language, body.email_address)
+    other = (body.language, body.email)
+    if any(value is not msgspec.UNSET for value in official) and any(value is not msgspec.UNSET for value in other):
+        raise Unprocessable(
+            [refusal("", "fields_mixed", oneWay="declarationLanguage and emailAddress", otherWay="language and email")]
+        )
+    (language, address), names = (
+        (other, ("language", "email"))
+        if any(value is not msgspec.UNSET for value in other)
+        else (official, ("declarationLanguage", "emailAddress"))
+    )
+    if isinstance(language, msgspec.UnsetType) or isinstance(address, msgspec.UnsetType):
+        unset = [name for name, value in zip(names, (language, address), strict=True) if value is msgspec.UNSET]
+        raise Unprocessable([refusal(name, "required") for name in unset])
+    return language, address, names[0]
+
+
+async def email_declaration(
+    db: database.Transaction,
+    operator: OperatorPrincipal,
+    declaration_id: uuid.UUID,
+    language: i18n.Language,
+    address: str,
+    language_field: str = "declarationLanguage",
+) -> None:
+    """Queue the e-mail of the declaration's current version in ``language`` to ``address``,
+    refused as a print is (404, a draft 409, a language without its catalogue 422)."""
+    key = await rendering_service.printable(db, operator, declaration_id, language, language_field)
+    # Each request is an e-mail of its own: asking twice sends twice, as a user would expect.
+    await deliveries.request_email(db, key.declaration_id, key.version, key.language, address, uuid.uuid4().hex)
 
 
 def message_id(delivery_id: int, base_url: str) -> str:

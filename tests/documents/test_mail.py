@@ -1,8 +1,6 @@
 """E-mail to drivers: on submission and on request, in the reader's language, the PDF attached,
 through real SMTP; ``declarationEmailStatus`` tells the truth, retries included."""
 
-import email
-import email.policy
 import uuid
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
@@ -16,24 +14,18 @@ from portal import settings as configuration
 from portal.db import transaction
 from portal.identity.repository import set_operator_profile
 from portal.identity.storage import OperatorProfile
-from portal.mail.sink import MailSink, kept
+from portal.mail.sink import MailSink
 from tests.documents.reading import text
 from tests.documents.relays import CountingRelay, counting_relay
 from tests.documents.test_delivery import deliveries_of
 from tests.factories import Operator, days, declaration_body
-from tests.helpers import Client, created, draft, fleet, submitted
+from tests.helpers import Client, created, draft, fleet, received_in, submitted
 from workers.deliveries import drain, plan_weekly_emails, send_digests, send_emails
 
 
 def received(sink: MailSink, address: str) -> list[EmailMessage]:
     """The messages the sink kept for ``address``."""
-    found = []
-    for path in kept(sink.folder):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        if message["To"] == address:
-            found.append(message)
-    return found
+    return received_in(sink.folder, address)
 
 
 def attachment(message: EmailMessage) -> bytes:

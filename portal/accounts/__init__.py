@@ -1,0 +1,1 @@
+"""People who use the web pages: accounts, their operators, sessions and account e-mails."""
