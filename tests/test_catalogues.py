@@ -53,3 +53,8 @@ def test_every_message_is_translated_and_compiled(language: i18n.Language) -> No
     assert compiled == {key: value for key, value in source.items() if key in template_messages()}, (
         f"{language}: the .mo is not the compiled .po: pybabel compile -d portal/i18n/locale -D portal"
     )
+
+
+@pytest.mark.parametrize(("language", "written"), [("en", "12,345"), ("de", "12.345"), ("fr", "12\u202f345")])
+def test_counts_are_written_as_the_readers_language_writes_numbers(language: i18n.Language, written: str) -> None:
+    assert i18n.number_text(12345, language) == written

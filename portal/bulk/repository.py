@@ -318,6 +318,21 @@ async def fetch_upload(db: asyncpg.Connection, upload_id: uuid.UUID, operator_id
     return row
 
 
+async def recent_with_refusals(
+    db: asyncpg.Connection, operator_id: uuid.UUID, since: datetime.datetime, limit: int
+) -> list[asyncpg.Record]:
+    """The operator's latest uploads since ``since`` that refused records, newest first (ids
+    are time-ordered: the index on (operator_id, id) is read backwards)."""
+    rows: list[asyncpg.Record] = await db.fetch(
+        "SELECT * FROM bulk_uploads WHERE operator_id = $1 AND started_at >= $2 AND rejected > 0"
+        " ORDER BY id DESC LIMIT $3",
+        operator_id,
+        since,
+        limit,
+    )
+    return rows
+
+
 async def batches(db: asyncpg.Connection, upload_id: uuid.UUID) -> list[asyncpg.Record]:
     """The upload's batches (partition, first position), each partition's in upload order."""
     rows: list[asyncpg.Record] = await db.fetch(

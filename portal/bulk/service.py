@@ -345,3 +345,9 @@ async def read_upload(pool: asyncpg.Pool, upload_id: uuid.UUID, operator_id: uui
     if row is None:
         raise NotFound.of("", "not_found", kind="upload")
     return upload_of(row)
+
+
+async def recent_refusals(db: asyncpg.Connection, operator_id: uuid.UUID, days: int, limit: int) -> list[BulkUpload]:
+    """The operator's uploads of the last ``days`` that refused records, newest first."""
+    since = clock.now() - datetime.timedelta(days=days)
+    return [upload_of(row) for row in await repository.recent_with_refusals(db, operator_id, since, limit)]

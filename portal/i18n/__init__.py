@@ -13,6 +13,7 @@ from typing import get_args
 
 import babel
 import babel.dates
+import babel.numbers
 from babel.support import Translations
 
 from schemas.base import Language as Language  # re-exported: the portal's name for them
@@ -71,6 +72,11 @@ def language_name(language: Language) -> str:
     """The name of ``language`` in itself (polski, ελληνικά): what a language switcher lists."""
     name: str = _locale(language).get_language_name(locale_name(language)) or language
     return name[:1].upper() + name[1:]
+
+
+def number_text(value: int, language: Language) -> str:
+    """A count as ``language`` writes it (12 345 in Polish, 12.345 in German, 12,345 in English)."""
+    return babel.numbers.format_decimal(value, locale=_locale(language))
 
 
 def date_text(value: datetime.date, language: Language) -> str:

@@ -13,6 +13,7 @@ from litestar.response import Redirect
 
 from portal import clock, i18n
 from portal.accounts import service as accounts
+from portal.bulk import service as bulk
 from portal.declarations import service as declarations
 from portal.declarations.repository import DeclarationFilter
 from portal.dependencies import InTransaction
@@ -29,6 +30,8 @@ from schemas.drivers import DriverFields
 # The dashboard lists the declarations that end within this many days.
 EXPIRING_DAYS = 14
 LISTED = 50
+# The dashboard lists this many of the latest uploads that refused records.
+RECENT_UPLOADS = 10
 
 
 class OperatorPages(Controller):
@@ -68,6 +71,7 @@ class OperatorPages(Controller):
         )
         expiring, _ = await declarations.page(db, operator, None, LISTED, soon)
         drafts, _ = await declarations.page(db, operator, None, LISTED, DeclarationFilter(status="DRAFT"))
+        refusals = await bulk.recent_refusals(db, operator.operator_id, EXPIRING_DAYS, RECENT_UPLOADS)
         return answered(
             page(
                 "dashboard.html",
@@ -75,6 +79,7 @@ class OperatorPages(Controller):
                 visitor=visitor,
                 expiring=expiring,
                 drafts=drafts,
+                refusals=refusals,
                 days=EXPIRING_DAYS,
             ),
             state,

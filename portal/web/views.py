@@ -64,6 +64,7 @@ def _globals(language: i18n.Language) -> dict[str, Any]:
         "language_name": i18n.language_name,
         "country_name": lambda code: i18n.country_name(code, language),
         "countries": _countries(language),
+        "number_text": lambda value: i18n.number_text(value, language),
         "date_text": lambda value: i18n.date_text(value, language) if isinstance(value, datetime.date) else "",
         "refusal_text": lambda error: refusal_text(error, language),
         "status_text": _name_of(STATUSES, translations.gettext),

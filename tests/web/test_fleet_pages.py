@@ -108,3 +108,5 @@ async def test_a_file_uploaded_by_the_pages_script_is_filed_with_its_progress_an
     assert [line["position"] for line in lines] == [0, 1, 2]
     shown = await browser.get(path)
     assert "Records read: 3." in shown.text
+    dashboard = await browser.get("/web/dashboard")  # the upload that refused a record is listed there
+    assert f'href="{path}"' in dashboard.text

@@ -11,11 +11,14 @@
   var outcome = document.getElementById("upload-outcome");
   var id = form.dataset.uploadId;
 
+  // Counts written as the page's language writes numbers.
+  var number = new Intl.NumberFormat(document.documentElement.lang).format;
+
   function show(upload) {
     counts.textContent = section.dataset.counts
-      .replace("{received}", upload.received)
-      .replace("{accepted}", upload.accepted)
-      .replace("{rejected}", upload.rejected)
+      .replace("{received}", number(upload.received))
+      .replace("{accepted}", number(upload.accepted))
+      .replace("{rejected}", number(upload.rejected))
       + (upload.state !== "DONE" && upload.state !== "RUNNING" && upload.message
         ? " " + section.dataset.failed.replace("{message}", upload.message) : "");
   }
