@@ -32,6 +32,9 @@ LANGUAGES = [
 async def accessible(page: Page) -> None:
     violations = await axe_violations(page)
     assert violations == [], f"{page.url}: {violations}"
+    title = await page.title()
+    assert not title.startswith(" · "), f"{page.url}: the title names no page"
+    assert "<" not in title, f"{page.url}: markup in the title {title!r}"
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= (page.viewport_size or {"width": 0})["width"], f"{page.url} scrolls sideways ({width} px)"
 

@@ -110,3 +110,4 @@ async def test_a_file_uploaded_by_the_pages_script_is_filed_with_its_progress_an
     assert "Records read: 3." in shown.text
     dashboard = await browser.get("/web/dashboard")  # the upload that refused a record is listed there
     assert f'href="{path}"' in dashboard.text
+    assert "<title>Dashboard · Posting declarations</title>" in dashboard.text
