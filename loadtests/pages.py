@@ -9,7 +9,6 @@ Each registers a driver and a lorry of its own through the API first (what a per
 have done on the pages before), so that both file the same declarations.
 """
 
-import datetime
 import os
 import re
 from collections import deque
@@ -17,13 +16,12 @@ from collections import deque
 from locust import FastHttpUser, between, task
 from locust.exception import StopUser
 
+from loadtests.page_forms import as_form, declaration_body
 from loadtests.scenarios import filing
-from loadtests.scenarios.common import REMEMBERED, Fleet, today
+from loadtests.scenarios.common import REMEMBERED, Fleet
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _OPENED = re.compile(r'href="/web/declarations/([0-9a-f-]{36})"')
-# A draft filed again and again for the same days: drafts may overlap, submissions may not.
-START_IN_DAYS = 3
 
 
 class PagesUser(FastHttpUser):
@@ -49,7 +47,7 @@ class PagesUser(FastHttpUser):
         if answer.status_code != 303:
             raise StopUser
         self.opened: deque[str] = deque(maxlen=REMEMBERED)
-        self.form = _form(self.fleet)
+        self.form = as_form(declaration_body(self.fleet.driver_id, self.fleet.plate))
 
     @task
     def list_declarations(self) -> None:
@@ -82,7 +80,7 @@ class PagesApiUser(FastHttpUser):
     def on_start(self) -> None:
         self.fleet = Fleet(self.client, filing.WEEK)
         self.opened: deque[str] = deque(maxlen=REMEMBERED)
-        self.body = _body(self.fleet)
+        self.body = declaration_body(self.fleet.driver_id, self.fleet.plate)
 
     @task
     def list_declarations(self) -> None:
@@ -98,26 +96,3 @@ class PagesApiUser(FastHttpUser):
     @task
     def file_declaration(self) -> None:
         self.client.post("/declarations", name="file", headers=self.fleet.headers, json=self.body)
-
-
-def _body(fleet: Fleet) -> dict[str, object]:
-    start = today() + datetime.timedelta(days=START_IN_DAYS)
-    return {
-        "driverId": fleet.driver_id,
-        "declarationPostingCountry": "FR",
-        "declarationStartDate": start.isoformat(),
-        "declarationEndDate": (start + datetime.timedelta(days=6)).isoformat(),
-        "declarationOperationType": ["INTERNATIONAL_CARRIAGE"],
-        "declarationTransportType": ["CARRIAGE_OF_GOODS"],
-        "declarationVehiclePlateNumberHeavy": [fleet.plate],
-        "otherContactAsTransportManager": True,
-    }
-
-
-def _form(fleet: Fleet) -> dict[str, str]:
-    """The same declaration as the form sends it."""
-    body = _body(fleet)
-    return {
-        name: "\n".join(value) if isinstance(value, list) else ("true" if value is True else str(value))
-        for name, value in body.items()
-    }

@@ -3,7 +3,6 @@ and submit): a person logged in once, each request carrying their cookies, the l
 from the moment each request was due."""
 
 import asyncio
-import datetime
 import re
 import urllib.parse
 
@@ -11,7 +10,7 @@ import httpx
 
 from loadtests.harness import offered
 from loadtests.open_loop import Measured, raw_request
-from portal import clock
+from loadtests.page_forms import as_form, declaration_body
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _OPENED = re.compile(r'href="/web/declarations/([0-9a-f-]{36})"')
@@ -32,20 +31,7 @@ def _filing_form(client: httpx.Client, headers: dict[str, str], csrf: str) -> by
     """A draft of the operator's first driver and lorry, as the form sends it."""
     driver = client.get("/drivers", params={"limit": 1}, headers=headers).json()["items"][0]["driverId"]
     plate = client.get("/plate-numbers", params={"limit": 1}, headers=headers).json()["items"][0]["plateNumber"]
-    start = clock.today() + datetime.timedelta(days=3)
-    return urllib.parse.urlencode(
-        {
-            "csrf_token": csrf,
-            "driverId": driver,
-            "declarationPostingCountry": "FR",
-            "declarationStartDate": start.isoformat(),
-            "declarationEndDate": (start + datetime.timedelta(days=6)).isoformat(),
-            "declarationOperationType": "INTERNATIONAL_CARRIAGE",
-            "declarationTransportType": "CARRIAGE_OF_GOODS",
-            "declarationVehiclePlateNumberHeavy": plate,
-            "otherContactAsTransportManager": "true",
-        }
-    ).encode()
+    return urllib.parse.urlencode({"csrf_token": csrf, **as_form(declaration_body(driver, plate))}).encode()
 
 
 def measure(

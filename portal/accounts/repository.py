@@ -79,13 +79,8 @@ async def insert_person(
     return stored
 
 
-async def add_membership(db: Transaction, person_id: uuid.UUID, operator_id: uuid.UUID, role: Role) -> None:
-    await db.execute(
-        "INSERT INTO memberships (person_id, operator_id, role) VALUES ($1, $2, $3)", person_id, operator_id, role
-    )
-
-
 async def set_membership(db: Transaction, person_id: uuid.UUID, operator_id: uuid.UUID, role: Role) -> None:
+    """The person a member of the operator in ``role`` (their role changed if they were one)."""
     await db.execute(
         "INSERT INTO memberships (person_id, operator_id, role) VALUES ($1, $2, $3)"
         " ON CONFLICT (person_id, operator_id) DO UPDATE SET role = excluded.role",

@@ -46,7 +46,7 @@ async def sign_up(db: Transaction, form: SignUp, language: i18n.Language) -> boo
     operator_id = await found_operator(
         db, form.operator_name, form.establishment_country, form.community_licence_number
     )
-    await repository.add_membership(db, person_id, operator_id, "OWNER")
+    await repository.set_membership(db, person_id, operator_id, "OWNER")
     await repository.queue_mail(db, person_id, "CONFIRM", chosen)
     return True
 
@@ -60,7 +60,7 @@ async def add_person(
     if not await repository.insert_person(db, person_id, _address(email), passwords.hashed(password), language):
         raise ValueError(f"{email} has an account already")
     await repository.confirm(db, person_id)
-    await repository.add_membership(db, person_id, operator_id, role)
+    await repository.set_membership(db, person_id, operator_id, role)
     return person_id
 
 

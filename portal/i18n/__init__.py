@@ -8,6 +8,7 @@ and the catalogues call Bokmål, ``nb``). English is the source language: it has
 import datetime
 import functools
 import gettext
+import unicodedata
 from pathlib import Path
 from typing import get_args
 
@@ -66,6 +67,14 @@ def country_name(code: str, language: Language) -> str:
     """The name of the country with ISO code ``code`` in ``language`` (Greece is ``GR`` there too)."""
     name: str = _locale(language).territories.get(code.upper(), code)
     return name
+
+
+@functools.cache
+def countries_by_name(codes: frozenset[str], language: Language) -> tuple[tuple[str, str], ...]:
+    """``codes`` as (code, name), in the order of their names in ``language``."""
+    named = [(code, country_name(code, language)) for code in codes]
+    # Babel has no collation: letters with accents are sorted with their base letter.
+    return tuple(sorted(named, key=lambda pair: unicodedata.normalize("NFKD", pair[1]).casefold()))
 
 
 def language_name(language: Language) -> str:

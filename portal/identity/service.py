@@ -2,6 +2,8 @@
 
 import uuid
 
+import asyncpg
+
 from portal import normalize
 from portal.db import Transaction
 from portal.identity import repository
@@ -30,6 +32,15 @@ async def issue_operator_key(db: Transaction, operator_id: uuid.UUID, label: str
     key = new_secret(OPERATOR_KEY_PREFIX)
     await repository.insert_api_key(db, new_id(), secret_hash(key), label, operator_id=operator_id)
     return key
+
+
+async def operator_keys(db: asyncpg.Connection, operator_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The operator's live keys, by label (never their hashes), for its owners' page."""
+    return await repository.operator_keys(db, operator_id)
+
+
+async def revoke_operator_key(db: Transaction, operator_id: uuid.UUID, key_id: uuid.UUID) -> bool:
+    return await repository.revoke_key(db, key_id, operator_id)
 
 
 async def register_authority(db: Transaction, name: str, country: str) -> tuple[uuid.UUID, str]:

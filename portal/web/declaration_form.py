@@ -2,7 +2,6 @@
 yes/no turned into the body's JSON values, and a declaration turned back into what it shows."""
 
 import re
-import unicodedata
 from typing import Any
 
 import msgspec
@@ -75,6 +74,5 @@ def named(names: dict[str, str], language: i18n.Language) -> list[tuple[str, str
     return [(code, gettext(name)) for code, name in names.items()]
 
 
-def posting_countries(language: i18n.Language) -> list[tuple[str, str]]:
-    named_countries = [(code, i18n.country_name(code, language)) for code in normalize.POSTING_COUNTRIES]
-    return sorted(named_countries, key=lambda pair: unicodedata.normalize("NFKD", pair[1]).casefold())
+def posting_countries(language: i18n.Language) -> tuple[tuple[str, str], ...]:
+    return i18n.countries_by_name(normalize.POSTING_COUNTRIES, language)

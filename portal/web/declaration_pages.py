@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
-from portal import clock, i18n
+from portal import clock, i18n, normalize
 from portal.declarations import lifecycle, service
 from portal.declarations.repository import DeclarationFilter
 from portal.dependencies import InTransaction
@@ -133,7 +133,7 @@ class DeclarationPages(Controller):
         filters = {"status": status, "country": country, "driver": driver, "ends_by": ends_by}
         where = DeclarationFilter(
             status=status if status in shape.STATUSES else None,
-            posting_country=country if country in dict(shape.posting_countries(visitor.language)) else None,
+            posting_country=country if country in normalize.POSTING_COUNTRIES else None,
             driver_id=_uuid(driver),
             end_date_from=clock.today() if ends_by else None,
             end_date_to=_date(ends_by),

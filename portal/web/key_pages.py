@@ -10,7 +10,6 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from portal.dependencies import InTransaction
-from portal.identity import repository as identity
 from portal.identity import service as keys
 from portal.identity.auth import OperatorPrincipal
 from portal.web.forms import Form, decoded, read_form
@@ -28,7 +27,7 @@ async def _keys_page(
     shown: str = "",
     status_code: int = 200,
 ) -> Response[Any]:
-    listed = await identity.operator_keys(db, operator.operator_id)
+    listed = await keys.operator_keys(db, operator.operator_id)
     return page("keys.html", visitor.language, status_code, visitor=visitor, keys=listed, form=form, shown=shown)
 
 
@@ -58,5 +57,5 @@ class KeyPages(Controller):
         self, request: Request[Any, Any, Any], db: InTransaction, visitor: PageVisitor, key_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
         operator = owner_of(request, visitor)
-        await identity.revoke_key(db, key_id, operator.operator_id)
+        await keys.revoke_operator_key(db, operator.operator_id, key_id)
         return Redirect("/web/keys", status_code=303)

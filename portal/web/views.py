@@ -2,8 +2,6 @@
 catalogues the PDFs and e-mails use."""
 
 import datetime
-import functools
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,14 +33,6 @@ def refusal_text(error: FieldError, language: i18n.Language) -> str:
     return message.format(**error.params) if error.params else message
 
 
-@functools.cache
-def _countries(language: i18n.Language) -> list[tuple[str, str]]:
-    """Every ISO country as (code, name), in the order of their names in ``language``."""
-    named = [(code, i18n.country_name(code, language)) for code in normalize.iso_countries()]
-    # Babel has no collation: letters with accents are sorted with their base letter.
-    return sorted(named, key=lambda pair: unicodedata.normalize("NFKD", pair[1]).casefold())
-
-
 def _name_of(names: dict[str, str], gettext: Callable[[str], str]) -> Callable[[str | list[str]], str]:
     """An enumeration's value named in the reader's language (the catalogue's word for it); a
     list of them, each named, separated by commas."""
@@ -63,7 +53,7 @@ def _globals(language: i18n.Language) -> dict[str, Any]:
         "languages": i18n.available(),
         "language_name": i18n.language_name,
         "country_name": lambda code: i18n.country_name(code, language),
-        "countries": _countries(language),
+        "countries": i18n.countries_by_name(normalize.iso_countries(), language),
         "number_text": lambda value: i18n.number_text(value, language),
         "date_text": lambda value: i18n.date_text(value, language) if isinstance(value, datetime.date) else "",
         "refusal_text": lambda error: refusal_text(error, language),
